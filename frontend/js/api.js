@@ -1,0 +1,88 @@
+// The only module that talks to the server. Every failure becomes an ApiError whose
+// message a person can read: the problem+json `detail` and field errors, or a plain
+// sentence when the server is unreachable or answers without a problem body.
+
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status; // 0 when the server could not be reached
+  }
+}
+
+const FIELD_NAMES = { title: 'Title', name: 'Name', completed: 'Completed', list_id: 'List' };
+
+function fieldName(pointer) {
+  const last = String(pointer || '').split('/').filter(Boolean).pop() || '';
+  return FIELD_NAMES[last] || last;
+}
+
+// Turns a problem+json body into one sentence or two.
+export function problemMessage(problem, status) {
+  const errors = Array.isArray(problem?.errors) ? problem.errors : [];
+  const fields = errors
+    .map((e) => [fieldName(e.pointer), e.detail].filter(Boolean).join(': '))
+    .filter(Boolean);
+  const detail = problem?.detail || problem?.title || statusMessage(status);
+  return fields.length ? `${detail} (${fields.join('; ')})` : detail;
+}
+
+function statusMessage(status) {
+  if (status >= 500) return `The server had a problem (error ${status}). Please try again.`;
+  if (status === 404) return 'This item no longer exists. It may have been deleted elsewhere.';
+  return `The server refused the change (error ${status}).`;
+}
+
+async function request(method, path, body) {
+  const init = { method, headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    // fetch rejects only when there is no HTTP answer at all.
+    throw new ApiError('Cannot reach the server. Check your connection and try again.', 0);
+  }
+  // fetch resolves on 4xx/5xx too: the status decides.
+  if (!response.ok) {
+    let problem = null;
+    if ((response.headers.get('Content-Type') || '').includes('json')) {
+      problem = await response.json().catch(() => null);
+    }
+    throw new ApiError(problemMessage(problem, response.status), response.status);
+  }
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+const query = (params) => new URLSearchParams(params).toString();
+
+export const lists = {
+  all: () => request('GET', `/api/lists?${query({ limit: 1000 })}`),
+  create: (name) => request('POST', '/api/lists', { name }),
+  rename: (id, name) => request('PATCH', `/api/lists/${id}`, { name }),
+  remove: (id) => request('DELETE', `/api/lists/${id}`),
+};
+
+export const todos = {
+  all: (listId) => request('GET', `/api/todos?${query({ list_id: listId, limit: 1000 })}`),
+  create: (listId, title) => request('POST', '/api/todos', { title, list_id: listId }),
+  update: (id, changes) => request('PATCH', `/api/todos/${id}`, changes),
+  remove: (id) => request('DELETE', `/api/todos/${id}`),
+  clearCompleted: (listId) =>
+    request('DELETE', `/api/todos?${query({ list_id: listId, completed: true })}`),
+  // One request for the whole list. Returns false when this server has no bulk
+  // endpoint yet (404/405), so the caller can fall back to one PATCH per todo.
+  async toggleAll(listId, completed) {
+    try {
+      await request('PATCH', `/api/todos?${query({ list_id: listId })}`, { completed });
+      return true;
+    } catch (error) {
+      if (error.status === 404 || error.status === 405) return false;
+      throw error;
+    }
+  },
+};

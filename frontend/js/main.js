@@ -1,0 +1,83 @@
+// Wiring only: the store holds state and talks to the API, the views touch the DOM,
+// the router reads the URL. Nothing here knows about markup or HTTP.
+
+import * as api from './api.js';
+import { Router } from './router.js';
+import { Store } from './store.js';
+import { ConfirmDialog } from './views/confirm.js';
+import { ListsView } from './views/lists.js';
+import { Notice } from './views/notice.js';
+import { TodoView } from './views/todos.js';
+
+const store = new Store(api);
+const todoView = new TodoView(document.querySelector('.todoapp'));
+const listsView = new ListsView(document.querySelector('.sidebar'));
+const notice = new Notice(document.querySelector('.notice'));
+const confirmDialog = new ConfirmDialog(document.querySelector('.confirm'));
+let filter = 'all';
+
+function render() {
+  const listName = store.currentList?.name;
+  todoView.render({ items: store.items, filter, loading: store.loading, listName });
+  listsView.render({ lists: store.lists, currentId: store.listId });
+  document.title = listName ? `${listName} · todoapp` : 'todoapp';
+}
+
+store.subscribe(render);
+store.onError((message) => notice.show(message));
+
+todoView.bindAdd(async (title) => {
+  if (!(await store.add(title))) todoView.restoreInput(title);
+});
+todoView.bindToggle((key) => store.toggle(key));
+todoView.bindRemove((key) => store.remove(key));
+todoView.bindEdit((key, title) => store.edit(key, title));
+todoView.bindToggleAll((completed) => store.toggleAll(completed));
+todoView.bindClearCompleted(() => store.clearCompleted());
+
+const router = new Router(async (place) => {
+  filter = place.filter;
+  if (place.listId !== null && !store.hasList(place.listId)) {
+    notice.show(`There is no list with id ${place.listId}. Showing your first list instead.`);
+    await router.goToList(store.defaultListId, { replace: true, isDefault: true });
+    return;
+  }
+  const id = place.listId ?? store.defaultListId;
+  if (id !== store.listId) await store.selectList(id);
+  else render();
+});
+
+listsView.bindSelect((id) => {
+  if (id !== store.listId) router.goToList(id);
+});
+listsView.bindCreate(async (name) => {
+  const list = await store.createList(name);
+  if (list) await router.goToList(list.id);
+  else listsView.restoreInput(name);
+});
+listsView.bindRename((id, name) => store.renameList(id, name));
+listsView.bindDelete(async (id, name) => {
+  const sure = await confirmDialog.ask(`Delete the list “${name}” and all its todos?`);
+  if (!sure) return;
+  const deleting = store.deleteList(id);
+  // Leave the deleted list at once (replace: its URL is dead); come back if refused.
+  if (id === store.listId) {
+    await router.goToList(store.defaultListId, { replace: true, isDefault: true });
+  }
+  await deleting;
+});
+
+async function start() {
+  try {
+    await store.loadLists();
+    if (!store.lists.length) await store.createList('Inbox');
+  } catch (error) {
+    store.loading = false;
+    render();
+    notice.show(`Could not load your lists: ${error.message}`);
+    return;
+  }
+  await router.start();
+}
+
+start();

@@ -1,0 +1,212 @@
+// The TodoMVC part of the page. It only touches the DOM: user actions go out through
+// the bind* hooks, state comes in through render(). Rendering is keyed: each todo keeps
+// its <li> (found by key) for its whole life, so a server answer updates the element in
+// place and focus, edit state and element references survive.
+
+const ENTER = 'Enter';
+const ESCAPE = 'Escape';
+
+const FILTERS = {
+  all: () => true,
+  active: (t) => !t.completed,
+  completed: (t) => t.completed,
+};
+
+export class TodoView {
+  constructor(root) {
+    this.root = root;
+    this.input = root.querySelector('.new-todo');
+    this.title = root.querySelector('.list-title');
+    this.loading = root.querySelector('.loading');
+    this.main = root.querySelector('.main');
+    this.toggleAllBox = root.querySelector('.toggle-all');
+    this.list = root.querySelector('.todo-list');
+    this.footer = root.querySelector('.footer');
+    this.count = root.querySelector('.todo-count');
+    this.filterLinks = [...root.querySelectorAll('.filters a')];
+    this.clearButton = root.querySelector('.clear-completed');
+    this.elements = new Map(); // todo key -> <li>, also for todos hidden by the filter
+  }
+
+  // --- events out ------------------------------------------------------------
+
+  bindAdd(handler) {
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key !== ENTER || event.isComposing) return;
+      const title = this.input.value.trim();
+      // Cleared at once: a second Enter finds it empty, so nothing is sent twice.
+      this.input.value = '';
+      if (title) handler(title);
+    });
+  }
+
+  // A refused add gives its text back for another try, unless the user is typing anew.
+  restoreInput(title) {
+    if (!this.input.value) this.input.value = title;
+  }
+
+  bindToggle(handler) {
+    this.list.addEventListener('change', (event) => {
+      if (event.target.matches('.toggle')) handler(keyOf(event.target));
+    });
+  }
+
+  bindRemove(handler) {
+    this.list.addEventListener('click', (event) => {
+      if (event.target.matches('.destroy')) handler(keyOf(event.target));
+    });
+  }
+
+  bindToggleAll(handler) {
+    this.toggleAllBox.addEventListener('change', () => handler(this.toggleAllBox.checked));
+  }
+
+  bindClearCompleted(handler) {
+    this.clearButton.addEventListener('click', () => handler());
+  }
+
+  bindEdit(handler) {
+    this.list.addEventListener('dblclick', (event) => {
+      if (event.target.matches('label')) this.startEdit(event.target.closest('li'));
+    });
+    // Keyboard users: Enter on the focused label starts editing as well.
+    this.list.addEventListener('keydown', (event) => {
+      const target = event.target;
+      if (target.matches('label') && event.key === ENTER) {
+        event.preventDefault();
+        this.startEdit(target.closest('li'));
+      } else if (target.matches('.edit') && event.key === ENTER) {
+        this.finishEdit(target.closest('li'), handler);
+      } else if (target.matches('.edit') && event.key === ESCAPE) {
+        this.finishEdit(target.closest('li'), null);
+      }
+    });
+    // Blur saves, but only while still editing: after Enter or Escape it does nothing.
+    this.list.addEventListener('focusout', (event) => {
+      if (event.target.matches('.edit')) this.finishEdit(event.target.closest('li'), handler);
+    });
+  }
+
+  startEdit(li) {
+    if (!li || li.classList.contains('editing')) return;
+    const edit = li.querySelector('.edit');
+    edit.value = li.querySelector('label').textContent;
+    li.classList.add('editing');
+    edit.focus();
+    edit.setSelectionRange(edit.value.length, edit.value.length);
+  }
+
+  finishEdit(li, handler) {
+    if (!li || !li.classList.contains('editing')) return;
+    const edit = li.querySelector('.edit');
+    li.classList.remove('editing');
+    if (handler) {
+      handler(li.dataset.key, edit.value.trim());
+    }
+    // Focus back on the todo (unless the user moved it elsewhere with Tab or a click).
+    if (li.isConnected && (document.activeElement === edit || document.activeElement === document.body)) {
+      li.querySelector('label').focus();
+    }
+  }
+
+  // --- state in --------------------------------------------------------------
+
+  render({ items, filter, loading, listName }) {
+    this.root.setAttribute('aria-busy', String(loading));
+    this.loading.hidden = !loading;
+    this.title.textContent = listName || 'todos';
+
+    const visible = items.filter(FILTERS[filter] || FILTERS.all);
+    this.renderItems(items, visible);
+
+    const active = items.filter((t) => !t.completed).length;
+    const completed = items.length - active;
+    const empty = items.length === 0;
+    this.main.hidden = empty;
+    this.footer.hidden = empty;
+    this.toggleAllBox.checked = !empty && active === 0;
+    this.renderCount(active);
+    this.clearButton.hidden = completed === 0;
+    for (const link of this.filterLinks) {
+      const selected = link.getAttribute('href') === `#/${filter === 'all' ? '' : filter}`;
+      link.classList.toggle('selected', selected);
+      if (selected) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+  }
+
+  renderCount(active) {
+    const strong = document.createElement('strong');
+    strong.textContent = String(active);
+    this.count.replaceChildren(strong, ` ${active === 1 ? 'item' : 'items'} left`);
+  }
+
+  renderItems(items, visible) {
+    // Forget elements of todos that no longer exist (not those merely filtered out).
+    const keys = new Set(items.map((t) => t.key));
+    for (const [key, li] of this.elements) {
+      if (!keys.has(key)) {
+        li.remove();
+        this.elements.delete(key);
+      }
+    }
+    // Walk the wanted order and move an element only when it is out of place.
+    let cursor = this.list.firstElementChild;
+    for (const item of visible) {
+      const li = this.elements.get(item.key) || this.createItem(item.key);
+      this.updateItem(li, item);
+      if (li === cursor) {
+        cursor = cursor.nextElementSibling;
+      } else {
+        this.list.insertBefore(li, cursor);
+      }
+    }
+    // What is left after the cursor is filtered out.
+    while (cursor) {
+      const next = cursor.nextElementSibling;
+      cursor.remove();
+      cursor = next;
+    }
+  }
+
+  createItem(key) {
+    const li = document.createElement('li');
+    li.dataset.key = key;
+    const view = document.createElement('div');
+    view.className = 'view';
+    const toggle = document.createElement('input');
+    toggle.className = 'toggle';
+    toggle.type = 'checkbox';
+    const label = document.createElement('label');
+    label.tabIndex = 0; // focusable, so Enter can start editing from the keyboard
+    const destroy = document.createElement('button');
+    destroy.className = 'destroy';
+    destroy.type = 'button';
+    const edit = document.createElement('input');
+    edit.className = 'edit';
+    edit.maxLength = 500;
+    view.append(toggle, label, destroy);
+    li.append(view, edit);
+    this.elements.set(key, li);
+    return li;
+  }
+
+  updateItem(li, item) {
+    li.classList.toggle('completed', item.completed);
+    li.classList.toggle('pending', item.id === null);
+    if (item.id !== null) li.dataset.id = String(item.id);
+    const label = li.querySelector('label');
+    // textContent, never innerHTML: a title is user text, not markup.
+    if (label.textContent !== item.title) label.textContent = item.title;
+    label.title = 'Double-click or press Enter to edit';
+    const toggle = li.querySelector('.toggle');
+    toggle.checked = item.completed;
+    toggle.setAttribute('aria-label', `Complete “${item.title}”`);
+    li.querySelector('.destroy').setAttribute('aria-label', `Delete “${item.title}”`);
+    li.querySelector('.edit').setAttribute('aria-label', `Edit “${item.title}”`);
+  }
+}
+
+function keyOf(element) {
+  return element.closest('li').dataset.key;
+}
