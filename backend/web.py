@@ -18,10 +18,33 @@ CSP = (
 )
 
 
-async def _index() -> Response:
-    response = await send_from_directory(FRONTEND_DIR, "index.html")
+# Set here rather than guessed from the OS (some systems map .js to text/plain, which a
+# browser refuses for a module script under nosniff).
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+}
+
+
+async def _send(filename: str) -> Response:
+    response = await send_from_directory(FRONTEND_DIR, filename)
+    media_type = MEDIA_TYPES.get(Path(filename).suffix.lower())
+    if media_type:
+        response.headers["Content-Type"] = media_type
+    # Revalidated on every use (ETag / Last-Modified, 304 when unchanged): no stale app
+    # after a deploy, and no re-download when nothing changed.
     response.headers["Cache-Control"] = "no-cache"
+    response.headers.pop("Expires", None)  # send_file's default would contradict no-cache
     return response
+
+
+async def _index() -> Response:
+    return await _send("index.html")
 
 
 @bp.get("/")
@@ -36,10 +59,7 @@ async def list_page(list_id: int) -> Response:
 
 @bp.get("/static/<path:filename>")
 async def static(filename: str) -> Response:
-    response = await send_from_directory(FRONTEND_DIR, filename)
-    # Revalidated on every use (ETag / Last-Modified from send_file): no stale app after a deploy.
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return await _send(filename)
 
 
 @bp.after_request

@@ -80,16 +80,18 @@ async def live_server(settings: Settings) -> AsyncIterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
+    port = sock.getsockname()[1]
     config = HypercornConfig()
-    config.bind = [f"fd://{sock.fileno()}"]
+    # Hypercorn takes the descriptor over and closes it on shutdown: detach it so the
+    # socket object does not close it a second time (EBADF, or worse a reused number).
+    config.bind = [f"fd://{sock.detach()}"]
     config.accesslog = None
     config.graceful_timeout = 5
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    yield f"http://127.0.0.1:{port}"
     stop.set()
     await task
-    sock.close()
 
 
 @pytest.fixture
