@@ -33,7 +33,29 @@ function statusMessage(status) {
   return `The server refused the change (error ${status}).`;
 }
 
+// How many requests are on their way, for a "saving" state (and tests that wait for quiet).
+let inFlight = 0;
+const activityListeners = new Set();
+
+export function onActivity(fn) {
+  activityListeners.add(fn);
+}
+
+function track(delta) {
+  inFlight += delta;
+  for (const fn of activityListeners) fn(inFlight);
+}
+
 async function request(method, path, body) {
+  track(+1);
+  try {
+    return await send(method, path, body);
+  } finally {
+    track(-1);
+  }
+}
+
+async function send(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';

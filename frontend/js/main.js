@@ -24,6 +24,10 @@ function render() {
 }
 
 store.subscribe(render);
+// A page-wide hint that changes are still being saved (also lets tests wait for quiet).
+api.onActivity((count) => {
+  document.documentElement.dataset.requests = String(count);
+});
 store.onError((message) => notice.show(message));
 
 todoView.bindAdd(async (title) => {

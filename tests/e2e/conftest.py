@@ -5,13 +5,25 @@ Playwright's async API runs in the session event loop, next to the live Hypercor
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Request,
+    Route,
+    async_playwright,
+    expect,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -95,8 +107,97 @@ async def add_todos(page: Page, *titles: str) -> None:
     await expect(page.locator(".todo-list li.pending")).to_have_count(0)
 
 
-def todo_items(page: Page):
+async def settled(page: Page) -> None:
+    """Waits until the app has no request on its way (it counts them on <html>)."""
+    await expect(page.locator("html")).to_have_attribute("data-requests", "0")
+
+
+def todo_items(page: Page) -> Locator:
     return page.locator(".todo-list li")
 
 
-SELECTED = re.compile(r"\bselected\b")
+def has_class(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
+
+
+def api_request(method: str, pattern: str) -> Callable[[Request], bool]:
+    """Matches requests to an API path (a regex on the path and query), by method."""
+    regex = re.compile(pattern)
+
+    def match(request: Request) -> bool:
+        path = request.url.split("://", 1)[1].split("/", 1)[1]
+        return request.method == method and bool(regex.fullmatch("/" + path))
+
+    return match
+
+
+TODO_ITEM = r"/api/todos/\d+"
+
+
+async def server_todos(client: httpx.AsyncClient, list_id: int = 1) -> list[dict[str, Any]]:
+    response = await client.get("/api/todos", params={"list_id": list_id})
+    response.raise_for_status()
+    return response.json()
+
+
+class Gate:
+    """Holds the matching requests until open() is called: to look at the page while a
+    request is in flight. Other requests pass untouched."""
+
+    def __init__(self, match: Callable[[Request], bool]) -> None:
+        self.match = match
+        self.released = asyncio.Event()
+
+    async def handle(self, route: Route) -> None:
+        if not self.match(route.request):
+            await route.fallback()
+            return
+        await self.released.wait()
+        await route.continue_()
+
+    async def install(self, page: Page) -> Gate:
+        await page.route("**/api/**", self.handle)
+        return self
+
+    def open(self) -> None:
+        self.released.set()
+
+
+async def refuse(
+    page: Page,
+    match: Callable[[Request], bool],
+    status: int = 500,
+    detail: str = "The database is on fire.",
+    errors: list[dict[str, str]] | None = None,
+) -> None:
+    """Makes the server's answer to matching requests an error (problem+json)."""
+    body: dict[str, Any] = {
+        "type": "urn:todoapp:problem:test",
+        "title": "Error",
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+
+    async def handle(route: Route) -> None:
+        if match(route.request):
+            await route.fulfill(
+                status=status, content_type="application/problem+json", body=json.dumps(body)
+            )
+        else:
+            await route.fallback()
+
+    await page.route("**/api/**", handle)
+
+
+async def cut_off(page: Page, match: Callable[[Request], bool]) -> None:
+    """Makes matching requests fail as if the network were down."""
+
+    async def handle(route: Route) -> None:
+        if match(route.request):
+            await route.abort("connectionrefused")
+        else:
+            await route.fallback()
+
+    await page.route("**/api/**", handle)
