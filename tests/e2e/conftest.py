@@ -74,6 +74,7 @@ async def context(
 ) -> AsyncIterator[BrowserContext]:
     """A fresh browser profile on a clean database (one empty list, "Inbox", id 1)."""
     ctx = await browser.new_context(base_url=live_server, viewport={"width": 1024, "height": 700})
+    ctx.set_default_timeout(10_000)  # actions (click, fill) fail fast too
     yield ctx
     await ctx.close()
 

@@ -24,8 +24,16 @@ async def test_markup_uses_current_spec_classes_not_old_ids(page: Page) -> None:
     for selector in [".todoapp", ".new-todo", ".todo-list", ".footer", ".todo-count"]:
         await expect(page.locator(selector)).to_have_count(1)
     await expect(page.locator(".filters a")).to_have_count(3)
-    for old_id in ["todoapp", "new-todo", "main", "todo-list", "footer", "todo-count",
-                   "filters", "clear-completed"]:
+    for old_id in [
+        "todoapp",
+        "new-todo",
+        "main",
+        "todo-list",
+        "footer",
+        "todo-count",
+        "filters",
+        "clear-completed",
+    ]:
         await expect(page.locator(f"#{old_id}")).to_have_count(0)
 
 
