@@ -53,7 +53,9 @@ export class TodoView {
 
   bindRemove(handler) {
     this.list.addEventListener('click', (event) => {
-      if (event.target.matches('.destroy')) handler(keyOf(event.target));
+      // The second click of a double-click would hit the todo that moved up under the
+      // pointer: only a single click (or keyboard activation, detail 0) deletes.
+      if (event.target.matches('.destroy') && event.detail <= 1) handler(keyOf(event.target));
     });
   }
 
