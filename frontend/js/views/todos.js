@@ -53,9 +53,16 @@ export class TodoView {
 
   bindRemove(handler) {
     this.list.addEventListener('click', (event) => {
+      const button = event.target;
       // The second click of a double-click would hit the todo that moved up under the
       // pointer: only a single click (or keyboard activation, detail 0) deletes.
-      if (event.target.matches('.destroy') && event.detail <= 1) handler(keyOf(event.target));
+      if (!button.matches('.destroy') || event.detail > 1) return;
+      const li = button.closest('li');
+      const neighbour = li.nextElementSibling || li.previousElementSibling;
+      const keyboard = event.detail === 0; // Enter or Space, not a pointer
+      handler(li.dataset.key);
+      // Keyboard users keep their place: focus moves to a neighbour, not to <body>.
+      if (keyboard) (neighbour?.querySelector('.destroy') || this.input).focus();
     });
   }
 
