@@ -150,14 +150,15 @@ export class Store {
       order: t.order,
       saved: { title: t.title, completed: t.completed },
       pending: 0, // changes sent but not answered yet
-      gone: false,
+      gone: false, // deleted here (its DELETE may still be on its way)
       chain: Promise.resolve(),
     };
   }
 
-  // Runs `task` after the earlier requests for this todo; skipped if the todo is gone.
-  enqueue(item, task) {
-    item.chain = item.chain.then(() => (item.gone ? undefined : task()));
+  // Runs `task` after the earlier requests for this todo. Changes to a todo the user has
+  // deleted meanwhile are skipped (the delete itself passes `always`).
+  enqueue(item, task, always = false) {
+    item.chain = item.chain.then(() => (item.gone && !always ? undefined : task()));
     return item.chain;
   }
 
@@ -176,7 +177,8 @@ export class Store {
         Object.assign(item, { id: saved.id, order: saved.order, pending: 0 });
         item.saved = { title: saved.title, completed: saved.completed };
         // Changes made while the POST was in flight are sent now, in the queue.
-        if (item.completed !== saved.completed || item.title !== saved.title) {
+        const changed = item.completed !== saved.completed || item.title !== saved.title;
+        if (!item.gone && changed) {
           this.sendUpdate(item, { title: item.title, completed: item.completed });
         }
         this.emit();
@@ -243,18 +245,20 @@ export class Store {
     const item = this.items.find((t) => t.key === key);
     if (!item) return;
     const listId = this.listId;
+    item.gone = true;
     this.items = this.items.filter((t) => t !== item);
     this.emit();
     this.enqueue(item, async () => {
+      if (item.id === null) return; // its POST failed: nothing to delete
       try {
         await this.api.todos.remove(item.id);
-        item.gone = true;
       } catch (error) {
         if (error.status === 404) return; // already deleted elsewhere
+        item.gone = false;
         this.restore(listId, [item]);
         this.fail(`Could not delete ${quoted(item.title)}: ${error.message}`);
       }
-    });
+    }, true);
   }
 
   // Puts todos back where they were (by order) after a refused delete.
@@ -268,14 +272,15 @@ export class Store {
     const done = this.items.filter((t) => t.completed);
     if (!done.length) return;
     const listId = this.listId;
+    for (const t of done) t.gone = true;
     this.items = this.items.filter((t) => !t.completed);
     this.emit();
     // Toggles still on their way must reach the server before it clears.
     await Promise.all(done.map((t) => t.chain));
     try {
       await this.api.todos.clearCompleted(listId);
-      for (const t of done) t.gone = true;
     } catch (error) {
+      for (const t of done) t.gone = false;
       this.restore(listId, done);
       this.fail(`Could not clear the completed todos: ${error.message}`);
     }

@@ -7,7 +7,16 @@ import re
 import httpx
 from playwright.async_api import Page, expect
 
-from .conftest import add_todos, has_class, open_app, settled, todo_items
+from .conftest import (
+    Gate,
+    add_todos,
+    api_request,
+    has_class,
+    open_app,
+    refuse,
+    settled,
+    todo_items,
+)
 
 
 async def make_list(client: httpx.AsyncClient, name: str, *titles: str) -> int:
@@ -171,3 +180,43 @@ async def test_duplicate_list_name_is_explained_and_text_kept(
     await expect(page.locator(".lists li")).to_have_count(1)
     await settled(page)
     assert len((await live_client.get("/api/lists")).json()) == 1
+
+
+async def test_refused_rename_is_rolled_back(page: Page, live_client: httpx.AsyncClient) -> None:
+    await make_list(live_client, "Work")
+    await page.reload()
+    await sidebar_item(page, "Work").locator(".rename-list").click()
+    edit = page.locator(".lists li.editing .list-edit")
+    await edit.fill("Inbox")
+    await edit.press("Enter")
+    await expect(page.locator(".notice")).to_contain_text(
+        "Could not rename the list to “Inbox”: there is already a list named “Inbox”."
+    )
+    await expect(page.locator(".lists .list-name")).to_have_text(["Inbox", "Work"])
+
+
+async def test_refused_list_delete_puts_it_back(page: Page, live_client: httpx.AsyncClient) -> None:
+    await make_list(live_client, "Sticky")
+    await page.reload()
+    await refuse(page, api_request("DELETE", r"/api/lists/\d+"), 503, "Try again later.")
+    await sidebar_item(page, "Sticky").locator(".delete-list").click()
+    await page.locator("dialog.confirm .confirm-ok").click()
+    await expect(page.locator(".notice")).to_contain_text("Could not delete the list “Sticky”")
+    await expect(page.locator(".lists .list-name")).to_have_text(["Inbox", "Sticky"])
+
+
+async def test_a_slow_answer_for_a_list_left_behind_is_ignored(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    await make_list(live_client, "Slow", "slow item")
+    await make_list(live_client, "Fast", "fast item")
+    await page.reload()
+    gate = await Gate(api_request("GET", r"/api/todos\?list_id=2&.*")).install(page)
+    await sidebar_item(page, "Slow").locator("a").click()
+    await sidebar_item(page, "Fast").locator("a").click()
+    await expect(todo_items(page)).to_have_text(["fast item"])
+    async with page.expect_response(lambda r: "list_id=2" in r.url):
+        gate.open()
+    await settled(page)
+    await expect(todo_items(page)).to_have_text(["fast item"])
+    await expect(page.locator(".list-title")).to_have_text("Fast")

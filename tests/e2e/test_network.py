@@ -285,3 +285,31 @@ async def test_server_unreachable_on_first_load_says_so(context: BrowserContext)
     await page.goto("/")
     await expect(page.locator(".notice")).to_contain_text("Could not load your lists")
     await expect(page.locator(".loading")).to_be_hidden()
+
+
+async def test_fast_repeated_toggles_reach_the_server_in_order(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    await add_todos(page, "flip")
+    toggle = todo_items(page).first.locator(".toggle")
+    for _ in range(3):
+        await toggle.click()
+    await settled(page)
+    await expect(todo_items(page).first).to_have_class(has_class("completed"))
+    assert [t["completed"] for t in await server_todos(live_client)] == [True]
+
+
+async def test_deleting_a_todo_whose_post_is_in_flight(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    gate = await Gate(api_request("POST", "/api/todos")).install(page)
+    await page.locator(".new-todo").fill("changed my mind")
+    await page.locator(".new-todo").press("Enter")
+    await todo_items(page).first.hover()
+    await todo_items(page).first.locator(".destroy").click()
+    await expect(todo_items(page)).to_have_count(0)
+    async with page.expect_response(lambda r: r.request.method == "DELETE"):
+        gate.open()
+    await settled(page)
+    assert await server_todos(live_client) == []
+    await expect(page.locator(".notice")).to_be_hidden()
