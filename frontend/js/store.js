@@ -10,6 +10,16 @@ let nextKey = 1;
 
 const byOrder = (a, b) => (a.order - b.order) || ((a.id ?? Infinity) - (b.id ?? Infinity));
 
+// Waits until these todos have no request queued or on its way (a queue can grow while
+// we wait: a create's answer may add the change made in the meantime).
+async function settle(items) {
+  let chains;
+  do {
+    chains = items.map((t) => t.chain);
+    await Promise.all(chains);
+  } while (items.some((t, i) => t.chain !== chains[i]));
+}
+
 function quoted(text) {
   return `“${text.length > 40 ? `${text.slice(0, 40)}…` : text}”`;
 }
@@ -272,11 +282,11 @@ export class Store {
     const done = this.items.filter((t) => t.completed);
     if (!done.length) return;
     const listId = this.listId;
-    for (const t of done) t.gone = true;
     this.items = this.items.filter((t) => !t.completed);
     this.emit();
     // Toggles still on their way must reach the server before it clears.
-    await Promise.all(done.map((t) => t.chain));
+    await settle(done);
+    for (const t of done) t.gone = true;
     try {
       await this.api.todos.clearCompleted(listId);
     } catch (error) {
@@ -293,16 +303,22 @@ export class Store {
     for (const t of changed) t.completed = completed;
     this.emit();
     const saved = changed.filter((t) => t.id !== null);
-    await Promise.all(saved.map((t) => t.chain));
+    // Counted as pending, so that answers to earlier changes do not show the old state.
+    for (const t of saved) t.pending += 1;
+    await settle(saved);
     let bulk = false;
     try {
       bulk = await this.api.todos.toggleAll(listId, completed);
     } catch (error) {
-      for (const t of saved) Object.assign(t, t.saved);
+      for (const t of saved) {
+        t.pending -= 1;
+        Object.assign(t, t.saved);
+      }
       this.emit();
       this.fail(`Could not update all todos: ${error.message}`);
       return;
     }
+    for (const t of saved) t.pending -= 1;
     if (bulk) {
       for (const t of saved) t.saved.completed = completed;
     } else {
