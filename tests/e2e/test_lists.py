@@ -220,3 +220,15 @@ async def test_a_slow_answer_for_a_list_left_behind_is_ignored(
     await settled(page)
     await expect(todo_items(page)).to_have_text(["fast item"])
     await expect(page.locator(".list-title")).to_have_text("Fast")
+
+
+async def test_rename_saves_on_blur_and_focus_stays_where_clicked(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    await page.locator(".lists .rename-list").click()
+    await page.locator(".lists li.editing .list-edit").fill("Home")
+    async with page.expect_response(lambda r: r.request.method == "PATCH"):
+        await page.locator(".new-todo").click()
+    await expect(page.locator(".lists .list-name")).to_have_text(["Home"])
+    await expect(page.locator(".new-todo")).to_be_focused()
+    assert (await live_client.get("/api/lists/1")).json()["name"] == "Home"

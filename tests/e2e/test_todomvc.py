@@ -166,6 +166,7 @@ async def test_blur_saves_the_edit(page: Page, live_client: httpx.AsyncClient) -
     async with page.expect_response(lambda r: r.request.method == "PATCH"):
         await page.locator(".new-todo").click()  # focus leaves the edit field
     await expect(item.locator("label")).to_have_text("after")
+    await expect(page.locator(".new-todo")).to_be_focused()  # the click keeps its focus
     assert [t["title"] for t in await server_todos(live_client)] == ["after"]
 
 

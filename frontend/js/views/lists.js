@@ -61,12 +61,12 @@ export class ListsView {
     });
     this.list.addEventListener('keydown', (event) => {
       if (!event.target.matches('.list-edit')) return;
-      if (event.key === 'Enter') this.finishRename(event.target.closest('li'), handler);
-      if (event.key === 'Escape') this.finishRename(event.target.closest('li'), null);
+      if (event.key === 'Enter') this.finishRename(event.target.closest('li'), handler, true);
+      if (event.key === 'Escape') this.finishRename(event.target.closest('li'), null, true);
     });
     this.list.addEventListener('focusout', (event) => {
       if (event.target.matches('.list-edit')) {
-        this.finishRename(event.target.closest('li'), handler);
+        this.finishRename(event.target.closest('li'), handler, false);
       }
     });
   }
@@ -80,13 +80,14 @@ export class ListsView {
     edit.select();
   }
 
-  finishRename(li, handler) {
+  // `refocus` after Enter/Escape only: a blur leaves the focus where the user put it.
+  finishRename(li, handler, refocus) {
     if (!li || !li.classList.contains('editing')) return;
     li.classList.remove('editing');
     const name = li.querySelector('.list-edit').value.trim();
     // An empty name is not a way to delete a list: it just cancels.
     if (handler && name) handler(Number(li.dataset.id), name);
-    if (li.isConnected) li.querySelector('.rename-list').focus();
+    if (refocus && li.isConnected) li.querySelector('.rename-list').focus();
   }
 
   bindDelete(handler) {

@@ -85,14 +85,16 @@ export class TodoView {
         event.preventDefault();
         this.startEdit(target.closest('li'));
       } else if (target.matches('.edit') && event.key === ENTER) {
-        this.finishEdit(target.closest('li'), handler);
+        this.finishEdit(target.closest('li'), handler, true);
       } else if (target.matches('.edit') && event.key === ESCAPE) {
-        this.finishEdit(target.closest('li'), null);
+        this.finishEdit(target.closest('li'), null, true);
       }
     });
     // Blur saves, but only while still editing: after Enter or Escape it does nothing.
     this.list.addEventListener('focusout', (event) => {
-      if (event.target.matches('.edit')) this.finishEdit(event.target.closest('li'), handler);
+      if (event.target.matches('.edit')) {
+        this.finishEdit(event.target.closest('li'), handler, false);
+      }
     });
   }
 
@@ -105,17 +107,14 @@ export class TodoView {
     edit.setSelectionRange(edit.value.length, edit.value.length);
   }
 
-  finishEdit(li, handler) {
+  // `refocus`: after Enter/Escape the keyboard user stays on the todo; after a blur the
+  // focus is wherever the user moved it.
+  finishEdit(li, handler, refocus) {
     if (!li || !li.classList.contains('editing')) return;
     const edit = li.querySelector('.edit');
     li.classList.remove('editing');
-    if (handler) {
-      handler(li.dataset.key, edit.value.trim());
-    }
-    // Focus back on the todo (unless the user moved it elsewhere with Tab or a click).
-    if (li.isConnected && (document.activeElement === edit || document.activeElement === document.body)) {
-      li.querySelector('label').focus();
-    }
+    if (handler) handler(li.dataset.key, edit.value.trim());
+    if (refocus && li.isConnected) li.querySelector('label').focus();
   }
 
   // --- state in --------------------------------------------------------------
