@@ -55,6 +55,7 @@ async def test_default_list_is_shown_at_root(page: Page) -> None:
 async def test_create_list_selects_it_and_survives_reload(
     page: Page, live_client: httpx.AsyncClient
 ) -> None:
+    await page.evaluate("window.noReload = true")
     new_list = page.locator(".new-list")
     await new_list.fill("  Work  ")
     async with page.expect_response(lambda r: r.url.endswith("/api/lists")):
@@ -63,6 +64,7 @@ async def test_create_list_selects_it_and_survives_reload(
     await expect(page).to_have_url(re.compile(r"/lists/2$"))
     await expect(page.locator(".list-title")).to_have_text("Work")
     await add_todos(page, "write report")
+    assert await page.evaluate("window.noReload") is True  # the form did not submit
     await page.reload()
     await expect(page.locator(".list-title")).to_have_text("Work")
     await expect(todo_items(page)).to_have_text(["write report"])

@@ -115,6 +115,11 @@ async def test_small_screen_360px(browser: Browser, live_server: str, live_clien
         await expect(page.locator(".list-title")).to_have_text("Errands")
         await expect(page.locator(".lists")).to_be_hidden()  # closes after a choice
         await expect(page).to_have_url(re.compile(r"/lists/2$"))
+        await menu.tap()
+        await expect(page.locator(".lists")).to_be_visible()
+        await page.keyboard.press("Escape")
+        await expect(page.locator(".lists")).to_be_hidden()
+        await expect(menu).to_be_focused()
     finally:
         await context.close()
 

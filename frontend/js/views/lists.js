@@ -13,6 +13,12 @@ export class ListsView {
     this.elements = new Map(); // list key -> <li>
 
     this.toggleButton.addEventListener('click', () => this.setOpen(!this.isOpen()));
+    // Escape closes the open menu (but not a rename in progress, which handles it).
+    root.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape' || !this.isOpen() || event.target.matches('.list-edit')) return;
+      this.setOpen(false);
+      this.toggleButton.focus();
+    });
   }
 
   isOpen() {
