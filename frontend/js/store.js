@@ -20,8 +20,8 @@ async function settle(items) {
   } while (items.some((t, i) => t.chain !== chains[i]));
 }
 
-function quoted(text) {
-  return `“${text.length > 40 ? `${text.slice(0, 40)}…` : text}”`;
+function quoted(text, max = 40) {
+  return `“${text.length > max ? `${text.slice(0, max)}…` : text}”`;
 }
 
 export class Store {
@@ -240,7 +240,10 @@ export class Store {
         } else {
           Object.assign(item, item.saved); // back to what the server last confirmed
         }
-        this.fail(`Could not save ${quoted(item.saved?.title ?? item.title)}: ${error.message}`);
+        const what = 'title' in changes && changes.title !== item.saved.title
+          ? `the new title ${quoted(changes.title, 200)} for ${quoted(item.saved.title)}`
+          : quoted(item.saved.title);
+        this.fail(`Could not save ${what}: ${error.message}`);
       }
       this.emit();
     });

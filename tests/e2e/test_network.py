@@ -227,7 +227,9 @@ async def test_refused_edit_restores_the_title(page: Page) -> None:
     await item.locator("label").dblclick()
     await item.locator(".edit").fill("changed")
     await item.locator(".edit").press("Enter")
-    await expect(page.locator(".notice")).to_contain_text("Cannot reach the server")
+    await expect(page.locator(".notice")).to_contain_text(
+        "Could not save the new title “changed” for “original”: Cannot reach the server"
+    )
     await expect(item.locator("label")).to_have_text("original")
 
 
@@ -313,3 +315,19 @@ async def test_deleting_a_todo_whose_post_is_in_flight(
     await settled(page)
     assert await server_todos(live_client) == []
     await expect(page.locator(".notice")).to_be_hidden()
+
+
+async def test_several_failures_are_all_listed_until_dismissed(page: Page) -> None:
+    await cut_off(page, api_request("POST", "/api/todos"))
+    new_todo = page.locator(".new-todo")
+    for title in ["first idea", "second idea"]:
+        await new_todo.fill(title)
+        await new_todo.press("Enter")
+        await expect(new_todo).to_have_value(title)  # given back after the failure
+    messages = page.locator(".notice li")
+    await expect(messages).to_have_count(2)
+    await expect(messages.nth(0)).to_contain_text("Could not add “first idea”")
+    await expect(messages.nth(1)).to_contain_text("Could not add “second idea”")
+    await page.get_by_role("button", name="Dismiss").click()
+    await expect(page.locator(".notice")).to_be_hidden()
+    await expect(messages).to_have_count(0)
