@@ -207,7 +207,8 @@ export class Store {
 
   update(key, changes) {
     const item = this.items.find((t) => t.key === key);
-    if (!item) return;
+    // Nothing to send when nothing changes (an edit closed without typing, for one).
+    if (!item || Object.entries(changes).every(([field, value]) => item[field] === value)) return;
     Object.assign(item, changes);
     this.emit();
     // Before the POST answers, the create's completion handler sends the change.

@@ -288,3 +288,15 @@ async def test_item_urls_are_patched_by_id(page: Page) -> None:
     request = await info.value
     assert request.url.endswith("/api/todos/1")
     assert request.post_data_json == {"completed": True}
+
+
+async def test_an_edit_without_changes_sends_nothing(page: Page) -> None:
+    patches: list[str] = []
+    page.on("request", lambda r: patches.append(r.url) if r.method == "PATCH" else None)
+    await add_todos(page, "same")
+    item = todo_items(page).first
+    await item.locator("label").dblclick()
+    await item.locator(".edit").press("Enter")
+    await expect(item).not_to_have_class(has_class("editing"))
+    await add_todos(page, "later")  # a request that surely comes after any stray PATCH
+    assert patches == []
