@@ -11,6 +11,10 @@ from alembic.script import ScriptDirectory
 
 from .config import asyncpg_url
 
+# The advisory lock env.py holds while migrating. Any constant will do; it only has to be
+# the same for every todoapp process.
+MIGRATION_LOCK_KEY = 0x70D0A9
+
 
 def alembic_ini() -> Path:
     """alembic.ini of the checkout (or the image's /app): next to the package, else the cwd."""

@@ -71,10 +71,14 @@ async def client(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.Async
 
 
 @pytest.fixture(scope="session")
-async def live_server(settings: Settings) -> AsyncIterator[str]:
+def live_app(settings: Settings) -> Quart:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def live_server(live_app: Quart) -> AsyncIterator[str]:
     """The app on a real socket (Hypercorn, in the test loop): for real concurrency and
     disconnects. Yields its base URL."""
-    app = create_app(settings)
     # The socket listens before Hypercorn starts: early requests wait in the backlog,
     # so no readiness polling is needed.
     sock = socket.socket()
@@ -85,11 +89,10 @@ async def live_server(settings: Settings) -> AsyncIterator[str]:
     config.accesslog = None
     config.graceful_timeout = 5
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    task = asyncio.create_task(serve(live_app, config, shutdown_trigger=stop.wait))
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     stop.set()
-    await task
-    sock.close()
+    await task  # Hypercorn took over the socket and closed it
 
 
 @pytest.fixture

@@ -21,7 +21,14 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
     assert todo["url"] == f"http://testserver/api/todos/{todo['id']}"
     assert response.headers["location"] == todo["url"]
     assert set(todo) == {
-        "id", "list_id", "title", "completed", "order", "url", "created_at", "updated_at",
+        "id",
+        "list_id",
+        "title",
+        "completed",
+        "order",
+        "url",
+        "created_at",
+        "updated_at",
     }
 
 
@@ -147,7 +154,7 @@ async def test_todo_backend_contract(client: httpx.AsyncClient) -> None:
     # The url is absolute and is where the item lives: GET, PATCH and DELETE work on it.
     assert todo["url"].startswith("http://")
     assert (await client.get(todo["url"])).json()["title"] == "a todo"
-    changed = (await client.patch(todo["url"], json={"title": "bathe the cat", "completed": True}))
+    changed = await client.patch(todo["url"], json={"title": "bathe the cat", "completed": True})
     assert changed.json()["title"] == "bathe the cat"
     assert changed.json()["completed"] is True
     assert [t["url"] for t in (await client.get("/api/todos")).json()] == [todo["url"]]
