@@ -56,7 +56,19 @@ async def test_invalid_todo_is_422_naming_the_field(
 
 async def test_non_object_body_is_422(client: httpx.AsyncClient) -> None:
     assert_problem(await client.post("/api/todos", json="just a string"), 422)
-    assert_problem(await client.post("/api/todos", json=None), 422)
+    response = await client.post(
+        "/api/todos", content=b"null", headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 422)
+
+
+async def test_body_that_is_not_json_is_415(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/todos", content=b"title=x")
+    assert_problem(response, 415)
+    response = await client.post(
+        "/api/todos", content=b"title=x", headers={"content-type": "text/plain"}
+    )
+    assert_problem(response, 415)
 
 
 async def test_invalid_patch_changes_nothing(client: httpx.AsyncClient) -> None:
