@@ -27,6 +27,8 @@ def alembic_ini() -> Path:
 def alembic_config(database_url: str | None = None) -> Config:
     ini = alembic_ini()
     config = Config(str(ini))
+    # The app has configured logging already; alembic.ini's logging is for the plain CLI.
+    config.attributes["configure_logger"] = False
     config.set_main_option("script_location", str(ini.parent / "migrations"))
     if database_url:
         # '%' would be taken for ConfigParser interpolation.

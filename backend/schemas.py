@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StrictBool,
     StrictInt,
     StringConstraints,
@@ -50,6 +51,10 @@ class TodoCreate(Input):
 
 
 TodoCreateMany = Annotated[list[TodoCreate], Field(min_length=1, max_length=MAX_BULK)]
+
+
+class NewTodos(RootModel[TodoCreate | TodoCreateMany]):
+    """POST /api/todos takes one todo, or an array of up to 1,000 (for the OpenAPI document)."""
 
 
 class TodoUpdate(Patch):

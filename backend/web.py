@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from quart import Blueprint, Quart, Response, send_from_directory
+from quart_schema import hide
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -25,16 +26,19 @@ async def _index() -> Response:
 
 
 @bp.get("/")
+@hide
 async def index() -> Response:
     return await _index()
 
 
 @bp.get("/lists/<int:list_id>")
+@hide
 async def list_page(list_id: int) -> Response:
     return await _index()
 
 
 @bp.get("/static/<path:filename>")
+@hide
 async def static(filename: str) -> Response:
     response = await send_from_directory(FRONTEND_DIR, filename)
     # Revalidated on every use (ETag / Last-Modified from send_file): no stale app after a deploy.

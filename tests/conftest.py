@@ -51,7 +51,9 @@ async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def clean_db(db_engine: AsyncEngine) -> AsyncEngine:
     """Each test starts from the state a fresh migration leaves: one empty Inbox."""
     async with db_engine.begin() as conn:
-        await conn.execute(text("TRUNCATE todos, todo_lists RESTART IDENTITY CASCADE"))
+        await conn.execute(
+            text("TRUNCATE todos, todo_lists, idempotency_keys RESTART IDENTITY CASCADE")
+        )
         await conn.execute(text("INSERT INTO todo_lists (name) VALUES ('Inbox')"))
     return db_engine
 

@@ -14,6 +14,7 @@ from ..queries import Row
 from ..queries import todos as store
 from ..schemas import (
     BulkResult,
+    NewTodos,
     TodoBulkUpdate,
     TodoCreate,
     TodoCreateMany,
@@ -95,7 +96,7 @@ async def list_todos(query: TodoQuery) -> Response:
 
 
 @bp.post("")
-@validation.body_one_or_many(TodoCreate, TodoCreateMany)
+@validation.body_one_or_many(TodoCreate, TodoCreateMany, document=NewTodos)
 @idempotent
 @document_response(TodoOut, 201)
 async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:

@@ -59,13 +59,14 @@ class Filter:
 
 
 def _matches(q: str) -> ColumnElement[bool]:
-    """websearch_to_tsquery syntax ("quoted phrase", -not, or), plus prefix matching of every
-    word, so that typing "gro" already finds "groceries"."""
+    """websearch_to_tsquery syntax ("quoted phrase", or, -word), plus prefix matching of the
+    words, so that typing "gro" already finds "groceries"; -word excludes in both."""
     found = Todo.search.op("@@")(func.websearch_to_tsquery(SEARCH_CONFIG, q))
-    words = re.findall(r"\w+", q)
+    excluded = re.findall(r"(?<![\w\"])-(\w+)", q)
+    words = [w for w in re.findall(r"(?<![\w-])\w+", q) if w.lower() != "or" and w not in excluded]
     if not words:
         return found
-    prefixes = " & ".join(f"'{word}':*" for word in words)
+    prefixes = " & ".join([f"'{w}':*" for w in words] + [f"!'{w}'" for w in excluded])
     return or_(found, Todo.search.op("@@")(func.to_tsquery(SEARCH_CONFIG, prefixes)))
 
 
