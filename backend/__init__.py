@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 from quart import Quart
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
-from . import api, db, health, problems, web
+from . import api, db, health, problems, requestid, web
 from .config import Settings
 from .jsonio import OrjsonProvider
 
@@ -17,9 +15,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    requestid.configure_logging(settings.log_level)
     app = Quart(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings
@@ -32,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 
+    requestid.init_app(app)
     db.init_app(app, settings)
     problems.init_app(app)
     api.init_app(app)

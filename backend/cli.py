@@ -9,6 +9,7 @@ import os
 import sys
 from dataclasses import replace
 
+from . import requestid
 from .config import Settings
 
 log = logging.getLogger("todoapp")
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
+    requestid.configure_logging(os.environ.get("LOG_LEVEL", "INFO").upper())
     return args.func(args)
 
 

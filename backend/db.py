@@ -1,11 +1,23 @@
-"""The database engine's lifecycle and the one place where transactions begin and end."""
+"""The database engine's lifecycle and the one place where transactions begin and end.
+
+Two ways to do a request's work, both here and nowhere else:
+
+- ``transaction()``: BEGIN ... COMMIT, rolled back on any error (including a client
+  disconnect that cancels the request). For work of several statements.
+- ``statement()``: for work that is a single SQL statement. PostgreSQL runs every statement
+  atomically as its own transaction (autocommit), which saves the BEGIN and COMMIT round
+  trips and lets row locks go as soon as the statement ends.
+
+Inside an outer ``transaction()`` of the same request (e.g. the idempotency-key wrapper),
+both join it, so the request stays one transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from quart import Quart, current_app
+from quart import Quart, current_app, g
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -42,7 +54,10 @@ def init_app(app: Quart, settings: Settings) -> None:
         engine = create_engine(settings)
         app.extensions["db_engine"] = engine
         # expire_on_commit=False: rows stay readable after commit without another SELECT.
-        app.extensions["db_sessions"] = async_sessionmaker(engine, expire_on_commit=False)
+        app.extensions["db_transactions"] = async_sessionmaker(engine, expire_on_commit=False)
+        app.extensions["db_statements"] = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @app.after_serving
     async def close_engine() -> None:
@@ -55,8 +70,28 @@ def engine() -> AsyncEngine:
 
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncSession]:
-    """One request's unit of work: committed if the block succeeds, rolled back on any error
-    (including a client disconnect that cancels the request)."""
-    sessions: async_sessionmaker[AsyncSession] = current_app.extensions["db_sessions"]
-    async with sessions() as session, session.begin():
+    """A unit of work of several statements: committed if the block succeeds, else rolled back."""
+    async with _session("db_transactions") as session:
         yield session
+
+
+@asynccontextmanager
+async def statement() -> AsyncIterator[AsyncSession]:
+    """For exactly one SQL statement, which PostgreSQL commits on its own (autocommit)."""
+    async with _session("db_statements") as session:
+        yield session
+
+
+@asynccontextmanager
+async def _session(kind: str) -> AsyncIterator[AsyncSession]:
+    joined: AsyncSession | None = g.get("db_session")
+    if joined is not None:
+        yield joined
+        return
+    sessions: async_sessionmaker[AsyncSession] = current_app.extensions[kind]
+    async with sessions() as session, session.begin():
+        g.db_session = session
+        try:
+            yield session
+        finally:
+            g.pop("db_session", None)

@@ -21,7 +21,13 @@ async def healthz() -> Response:
 @bp.get("/readyz")
 async def readyz() -> Response:
     async with db.engine().connect() as conn:
-        current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        # to_regclass: an unmigrated database has no version table yet (not an error).
+        has_table = (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar()
+        current = (
+            (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            if has_table
+            else None
+        )
     head = head_revision()
     if current != head:
         raise Problem(

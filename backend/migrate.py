@@ -11,6 +11,10 @@ from alembic.script import ScriptDirectory
 
 from .config import asyncpg_url
 
+# The advisory lock env.py holds while migrating. Any constant will do; it only has to be
+# the same for every todoapp process.
+MIGRATION_LOCK_KEY = 0x70D0A9
+
 
 def alembic_ini() -> Path:
     """alembic.ini of the checkout (or the image's /app): next to the package, else the cwd."""
@@ -23,6 +27,8 @@ def alembic_ini() -> Path:
 def alembic_config(database_url: str | None = None) -> Config:
     ini = alembic_ini()
     config = Config(str(ini))
+    # The app has configured logging already; alembic.ini's logging is for the plain CLI.
+    config.attributes["configure_logger"] = False
     config.set_main_option("script_location", str(ini.parent / "migrations"))
     if database_url:
         # '%' would be taken for ConfigParser interpolation.

@@ -8,18 +8,24 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
+    UniqueConstraint,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 TITLE_MAX = 500
 NAME_MAX = 200
+# English stemming: "groceries" and "grocery" find each other.
+SEARCH_CONFIG = "english"
 
 
 class Base(DeclarativeBase):
@@ -35,16 +41,25 @@ class Timestamps:
     )
 
 
-class TodoList(Timestamps, Base):
+class Versioned:
+    # Raised by every change; the ETag, and what If-Match compares (optimistic concurrency).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+
+
+class TodoList(Timestamps, Versioned, Base):
     __tablename__ = "todo_lists"
     __table_args__ = (
         CheckConstraint(
             f"char_length(btrim(name)) BETWEEN 1 AND {NAME_MAX}", name="todo_lists_name_check"
         ),
+        UniqueConstraint("name", name="todo_lists_name_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
+    # The highest position handed out in this list. Appending bumps it in the same statement
+    # as the INSERT, so concurrent appends queue on this row and never share a position.
+    last_position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
     # lazy="raise": an accidental lazy load in async code fails loudly instead of MissingGreenlet.
     todos: Mapped[list[Todo]] = relationship(
@@ -52,22 +67,53 @@ class TodoList(Timestamps, Base):
     )
 
 
-class Todo(Timestamps, Base):
+class Todo(Timestamps, Versioned, Base):
     __tablename__ = "todos"
     __table_args__ = (
         CheckConstraint(
             f"char_length(btrim(title)) BETWEEN 1 AND {TITLE_MAX}", name="todos_title_check"
         ),
-        # Serves "the todos of a list in order" and "the end of a list" (max position).
-        Index("ix_todos_list_id_position", "list_id", "position"),
+        # A list's order is a permutation: no two todos share a position. Deferred to commit,
+        # so a move can shift a range of positions by one in a single UPDATE.
+        UniqueConstraint(
+            "list_id",
+            "position",
+            name="todos_list_id_position_key",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        Index("ix_todos_search", "search", postgresql_using="gin"),
+        # Keyset pagination over all lists, for each sort key.
+        Index("ix_todos_position_id", "position", "id"),
+        Index("ix_todos_created_at_id", "created_at", "id"),
+        Index("ix_todos_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     list_id: Mapped[int] = mapped_column(
-        ForeignKey("todo_lists.id", ondelete="CASCADE"), nullable=False
+        ForeignKey("todo_lists.id", ondelete="CASCADE", name="todos_list_id_fkey"), nullable=False
     )
     title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     completed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    search: Mapped[str] = mapped_column(
+        TSVECTOR, Computed(f"to_tsvector('{SEARCH_CONFIG}', title)", persisted=True)
+    )
 
     todo_list: Mapped[TodoList] = relationship(back_populates="todos", lazy="raise")
+
+
+class IdempotencyKey(Base):
+    """A POST's Idempotency-Key and the response it got, written in the POST's transaction."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(Text, primary_key=True)  # "POST /api/todos"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(Text, nullable=False)  # sha256 of the JSON body
+    status: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
+    )

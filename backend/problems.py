@@ -7,6 +7,7 @@ transaction is rolled back by ``db.transaction`` and the handlers here pick the 
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import asyncpg
@@ -40,8 +41,6 @@ class Problem(Exception):
 
 
 def problem_response(problem: Problem) -> Response:
-    from http import HTTPStatus
-
     body: dict[str, Any] = {
         "type": f"urn:todoapp:problem:{problem.slug}",
         "title": HTTPStatus(problem.status).phrase,
@@ -75,9 +74,15 @@ def unavailable(detail: str) -> Problem:
     return Problem(503, "unavailable", detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
+# Constraint names (from the migrations) that map to one field of the request body.
+_CONSTRAINT_FIELDS = {
+    "todo_lists_name_key": ("/name", "A list with this name already exists."),
+    "todos_list_id_fkey": ("/list_id", "There is no such list (or it was just deleted)."),
+}
+
 _SQLSTATE_PROBLEMS = {
     "23505": (409, "conflict", "A resource with these values already exists."),
-    "23503": (409, "conflict", "A referenced resource does not exist (or was just deleted)."),
+    "23503": (422, "validation-error", "A referenced resource does not exist."),
     "23514": (422, "validation-error", "A value is out of its allowed range."),
     "23502": (422, "validation-error", "A required value is missing."),
     "22001": (422, "validation-error", "A value is too long."),
@@ -92,8 +97,13 @@ def database_problem(error: sa_exc.DBAPIError) -> Problem:
     sqlstate = getattr(cause, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     if sqlstate in _SQLSTATE_PROBLEMS:
         status, slug, detail = _SQLSTATE_PROBLEMS[sqlstate]
+        errors = None
+        constraint = getattr(cause, "constraint_name", None)
+        if constraint in _CONSTRAINT_FIELDS:
+            pointer, detail = _CONSTRAINT_FIELDS[constraint]
+            errors = [{"pointer": pointer, "detail": detail}]
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-        return Problem(status, slug, detail, headers=headers)
+        return Problem(status, slug, detail, errors, headers=headers)
     if error.connection_invalidated or isinstance(
         cause, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError
     ):
@@ -110,7 +120,11 @@ def init_app(app: Quart) -> None:
     @app.errorhandler(RequestSchemaValidationError)
     async def on_invalid_request(error: RequestSchemaValidationError) -> Response:
         cause = error.validation_error
-        where = "query parameters" if isinstance(error, QuerystringValidationError) else "body"
+        where = (
+            "query parameters are"
+            if isinstance(error, QuerystringValidationError)
+            else "request body is"
+        )
         errors = field_errors(cause) if isinstance(cause, ValidationError) else []
         if isinstance(error, QuerystringValidationError):
             errors = [{**e, "parameter": e["pointer"].lstrip("/")} for e in errors]

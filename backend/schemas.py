@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StrictBool,
     StrictInt,
     StringConstraints,
@@ -21,19 +22,14 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
 # Ids and positions are PostgreSQL bigint / integer: out-of-range numbers are bad input, not a 500.
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-Order = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
+Order = Annotated[StrictInt, Field(ge=1, le=2**31 - 2)]
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+MAX_BULK = 1000
 
 
 class Input(BaseModel):
     # Unknown fields are a client bug worth reporting; strict types: "true" is not a boolean.
     model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class TodoCreate(Input):
-    title: Title
-    completed: StrictBool = False
-    order: Order | None = None
-    list_id: Id | None = None
 
 
 class Patch(Input):
@@ -47,6 +43,20 @@ class Patch(Input):
         return value
 
 
+class TodoCreate(Input):
+    title: Title
+    completed: StrictBool = False
+    order: Order | None = None
+    list_id: Id | None = None
+
+
+TodoCreateMany = Annotated[list[TodoCreate], Field(min_length=1, max_length=MAX_BULK)]
+
+
+class NewTodos(RootModel[TodoCreate | TodoCreateMany]):
+    """POST /api/todos takes one todo, or an array of up to 1,000 (for the OpenAPI document)."""
+
+
 class TodoUpdate(Patch):
     title: Title | None = None
     completed: StrictBool | None = None
@@ -54,16 +64,53 @@ class TodoUpdate(Patch):
     list_id: Id | None = None
 
 
-class TodoFilter(BaseModel):
-    """Query string of GET and DELETE /api/todos (strings converted, so strict is off)."""
+class TodoBulkUpdate(Input):
+    completed: StrictBool
 
-    model_config = ConfigDict(extra="ignore")
+
+class Query(BaseModel):
+    """Query strings arrive as text, so types are converted (strict is off); unknown
+    parameters are refused so that a typo does not silently change the result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TodoFilter(Query):
     list_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
     completed: bool | None = None
+    q: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
 
 
-class TodoQuery(TodoFilter):
+TodoSort = Literal["order", "-order", "created_at", "-created_at", "updated_at", "-updated_at"]
+
+
+class Page(Query):
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=500)] | None = None
+    count: bool = False
+
+
+class TodoQuery(TodoFilter, Page):
+    sort: TodoSort = "order"
+
+
+class TodoOut(BaseModel):
+    id: int
+    list_id: int
+    title: str
+    completed: bool
+    order: int
+    version: int
+    url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class BulkResult(BaseModel):
+    updated: int
 
 
 class ListCreate(Input):
@@ -74,20 +121,10 @@ class ListUpdate(Patch):
     name: Name | None = None
 
 
-class TodoOut(BaseModel):
-    id: int
-    list_id: int
-    title: str
-    completed: bool
-    order: int
-    url: str
-    created_at: datetime
-    updated_at: datetime
-
-
 class ListOut(BaseModel):
     id: int
     name: str
+    version: int
     active_count: int
     completed_count: int
     url: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from quart import Blueprint, Quart, Response, send_from_directory
+from quart_schema import hide
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -48,16 +49,19 @@ async def _index() -> Response:
 
 
 @bp.get("/")
+@hide
 async def index() -> Response:
     return await _index()
 
 
 @bp.get("/lists/<int:list_id>")
+@hide
 async def list_page(list_id: int) -> Response:
     return await _index()
 
 
 @bp.get("/static/<path:filename>")
+@hide
 async def static(filename: str) -> Response:
     return await _send(filename)
 

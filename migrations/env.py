@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend.config import asyncpg_url
+from backend.migrate import MIGRATION_LOCK_KEY
 from backend.models import Base
 
 config = context.config
@@ -19,9 +20,6 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
-
-# Any constant will do; it only has to be the same for every todoapp process.
-MIGRATION_LOCK_KEY = 0x70D0A9
 
 
 def database_url() -> str:

@@ -51,7 +51,9 @@ async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def clean_db(db_engine: AsyncEngine) -> AsyncEngine:
     """Each test starts from the state a fresh migration leaves: one empty Inbox."""
     async with db_engine.begin() as conn:
-        await conn.execute(text("TRUNCATE todos, todo_lists RESTART IDENTITY CASCADE"))
+        await conn.execute(
+            text("TRUNCATE todos, todo_lists, idempotency_keys RESTART IDENTITY CASCADE")
+        )
         await conn.execute(text("INSERT INTO todo_lists (name) VALUES ('Inbox')"))
     return db_engine
 
@@ -71,27 +73,28 @@ async def client(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.Async
 
 
 @pytest.fixture(scope="session")
-async def live_server(settings: Settings) -> AsyncIterator[str]:
+def live_app(settings: Settings) -> Quart:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def live_server(live_app: Quart) -> AsyncIterator[str]:
     """The app on a real socket (Hypercorn, in the test loop): for real concurrency and
     disconnects. Yields its base URL."""
-    app = create_app(settings)
     # The socket listens before Hypercorn starts: early requests wait in the backlog,
     # so no readiness polling is needed.
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
-    port = sock.getsockname()[1]
     config = HypercornConfig()
-    # Hypercorn takes the descriptor over and closes it on shutdown: detach it so the
-    # socket object does not close it a second time (EBADF, or worse a reused number).
-    config.bind = [f"fd://{sock.detach()}"]
+    config.bind = [f"fd://{sock.fileno()}"]
     config.accesslog = None
     config.graceful_timeout = 5
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
-    yield f"http://127.0.0.1:{port}"
+    task = asyncio.create_task(serve(live_app, config, shutdown_trigger=stop.wait))
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     stop.set()
-    await task
+    await task  # Hypercorn took over the socket and closed it
 
 
 @pytest.fixture

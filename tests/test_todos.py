@@ -21,7 +21,15 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
     assert todo["url"] == f"http://testserver/api/todos/{todo['id']}"
     assert response.headers["location"] == todo["url"]
     assert set(todo) == {
-        "id", "list_id", "title", "completed", "order", "url", "created_at", "updated_at",
+        "id",
+        "list_id",
+        "title",
+        "completed",
+        "order",
+        "version",
+        "url",
+        "created_at",
+        "updated_at",
     }
 
 
@@ -36,12 +44,14 @@ async def test_new_todos_go_to_the_end_of_their_list(client: httpx.AsyncClient) 
     assert titles == ["first", "placed", "last"]
 
 
-async def test_order_ties_are_broken_by_id(client: httpx.AsyncClient) -> None:
+async def test_creating_at_a_taken_order_shifts_the_rest(client: httpx.AsyncClient) -> None:
     a = await create(client, title="a", order=5)
     b = await create(client, title="b", order=5)
     z = await create(client, title="z", order=1)
-    ids = [t["id"] for t in (await client.get("/api/todos")).json()]
-    assert ids == [z["id"], a["id"], b["id"]]
+    todos = (await client.get("/api/todos")).json()
+    assert [(t["title"], t["order"]) for t in todos] == [("z", 1), ("b", 5), ("a", 6)]
+    assert [t["id"] for t in todos] == [z["id"], b["id"], a["id"]]
+    assert todos[2]["version"] == a["version"] + 1  # a moved, so it changed
 
 
 async def test_get_patch_delete_one(client: httpx.AsyncClient) -> None:
@@ -147,7 +157,7 @@ async def test_todo_backend_contract(client: httpx.AsyncClient) -> None:
     # The url is absolute and is where the item lives: GET, PATCH and DELETE work on it.
     assert todo["url"].startswith("http://")
     assert (await client.get(todo["url"])).json()["title"] == "a todo"
-    changed = (await client.patch(todo["url"], json={"title": "bathe the cat", "completed": True}))
+    changed = await client.patch(todo["url"], json={"title": "bathe the cat", "completed": True})
     assert changed.json()["title"] == "bathe the cat"
     assert changed.json()["completed"] is True
     assert [t["url"] for t in (await client.get("/api/todos")).json()] == [todo["url"]]

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
 from quart import Blueprint, Response, request
-from quart_schema import document_response, validate_querystring, validate_request
+from quart_schema import document_response
 
-from .. import db, queries
+from .. import db
+from ..problems import Problem
 from ..queries import Row
-from ..schemas import ListCreate, ListOut, ListUpdate
+from ..queries import lists as store
+from ..schemas import ListCreate, ListOut, ListUpdate, Page
+from . import pagination, validation
 from .common import json_response, not_found
+from .conditional import etag, if_match_versions, not_modified, precondition_failed
+from .idempotency import idempotent
 
 bp = Blueprint("lists", __name__, url_prefix="/api/lists")
-
-
-class ListQuery(BaseModel):
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
 def list_json(row: Row, base_url: str) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
+        "version": row["version"],
         "active_count": row["active_count"],
         "completed_count": row["completed_count"],
         "url": f"{base_url}/{row['id']}",
@@ -32,55 +33,87 @@ def list_json(row: Row, base_url: str) -> dict[str, Any]:
     }
 
 
+def list_etag(row: Row) -> str:
+    # The counts are part of the representation, so they are part of its ETag; If-Match
+    # compares only the version (the list's own fields), see conditional.if_match_versions.
+    return etag(row["version"], row["active_count"], row["completed_count"])
+
+
 def _base_url() -> str:
     return request.host_url + "api/lists"
 
 
+def one_list(row: Row, status: int = 200) -> Response:
+    body = list_json(row, _base_url())
+    headers = {"ETag": list_etag(row)}
+    if status == 201:
+        headers["Location"] = body["url"]
+    return json_response(body, status, headers)
+
+
 @bp.get("")
-@validate_querystring(ListQuery)
+@validation.query(Page)
 @document_response(list[ListOut])
-async def list_lists(query_args: ListQuery) -> Response:
-    async with db.transaction() as session:
-        rows = await queries.list_lists(session, limit=query_args.limit)
+async def list_lists(query: Page) -> Response:
+    after = pagination.decode_cursor(query.cursor, "id")[1] if query.cursor else None
+    async with db.transaction() if query.count else db.statement() as session:
+        rows = await store.list_lists(session, after=after, limit=query.limit + 1)
+        total = await store.count_lists(session) if query.count else None
     base = _base_url()
-    return json_response([list_json(row, base) for row in rows])
+    response = json_response([list_json(row, base) for row in rows[: query.limit]])
+    if len(rows) > query.limit:
+        last = rows[query.limit - 1]["id"]
+        pagination.link_next(response, pagination.encode_cursor("id", last, last))
+    if total is not None:
+        response.headers["X-Total-Count"] = str(total)
+    return response
 
 
 @bp.post("")
-@validate_request(ListCreate)
+@validation.body(ListCreate)
+@idempotent
 @document_response(ListOut, 201)
 async def create_list(data: ListCreate) -> Response:
     async with db.transaction() as session:
-        row = await queries.create_list(session, data.name)
-    body = list_json(row, _base_url())
-    return json_response(body, 201, headers={"Location": body["url"]})
+        row = await store.create_list(session, data.name)
+    return one_list(row, 201)
 
 
 @bp.get("/<int:list_id>")
 @document_response(ListOut)
 async def get_list(list_id: int) -> Response:
-    async with db.transaction() as session:
-        row = await queries.get_list(session, list_id)
+    async with db.statement() as session:
+        row = await store.get_list(session, list_id)
     if row is None:
         raise not_found("list", list_id)
-    return json_response(list_json(row, _base_url()))
+    return not_modified(list_etag(row)) or one_list(row)
 
 
 @bp.patch("/<int:list_id>")
-@validate_request(ListUpdate)
+@validation.body(ListUpdate)
 @document_response(ListOut)
 async def update_list(list_id: int, data: ListUpdate) -> Response:
+    versions = if_match_versions()
     async with db.transaction() as session:
-        row = await queries.rename_list(session, list_id, data.name)
-    if row is None:
-        raise not_found("list", list_id)
-    return json_response(list_json(row, _base_url()))
+        renamed = data.name is not None and await store.rename_list(
+            session, list_id, data.name, versions
+        )
+        row = await store.get_list(session, list_id)
+        if row is None:
+            raise not_found("list", list_id)
+        if versions is not None and not renamed and row["version"] not in versions:
+            raise _conflict(row)
+    return one_list(row)
 
 
 @bp.delete("/<int:list_id>")
 async def delete_list(list_id: int) -> Response:
     async with db.transaction() as session:
-        deleted = await queries.delete_list(session, list_id)
-    if not deleted:
-        raise not_found("list", list_id)
+        if not await store.delete_list(session, list_id, if_match_versions()):
+            row = await store.get_list(session, list_id)
+            raise not_found("list", list_id) if row is None else _conflict(row)
     return Response(status=204)
+
+
+def _conflict(row: Row) -> Problem:
+    return precondition_failed(list_json(row, _base_url()), list_etag(row))

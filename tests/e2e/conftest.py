@@ -25,7 +25,7 @@ from playwright.async_api import (
     expect,
 )
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # as scripts/install-chromium.sh
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",  # the tests run as root
@@ -52,9 +52,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def chromium() -> str:
     if not os.path.exists(CHROMIUM):
         pytest.fail(
-            f"Chromium not found at {CHROMIUM}. Run the setup script "
+            f"Chromium not found at {CHROMIUM}. Run scripts/install-chromium.sh "
             "(it installs the Debian package `chromium`: apt-get install -y chromium), "
-            "or set CHROMIUM_PATH. Do not run `playwright install`.",
+            "or set CHROMIUM to its path. Do not run `playwright install`.",
             pytrace=False,
         )
     return CHROMIUM

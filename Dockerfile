@@ -1,0 +1,32 @@
+# todoapp: slim image, non-root user, the server as PID 1 (exec form) so SIGTERM drains it.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN useradd --create-home --uid 10001 todoapp
+
+# Dependencies first, from the pinned lock: this layer survives code changes.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+
+COPY pyproject.toml README.md alembic.ini ./
+COPY backend ./backend
+COPY migrations ./migrations
+COPY frontend ./frontend
+RUN pip install --no-deps -e .
+
+USER todoapp
+ENV HOST=0.0.0.0 \
+    PORT=8000
+EXPOSE 8000
+
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+# Migrates (under an advisory lock, once per container, before the workers start), then
+# serves. Exec form: todoapp is PID 1 and receives SIGTERM directly.
+CMD ["todoapp", "serve", "--host", "0.0.0.0"]

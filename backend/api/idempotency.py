@@ -1,0 +1,76 @@
+"""Idempotency-Key for POST (Stripe-style): a retry gets the first answer, nothing new.
+
+The key is claimed with an INSERT in the request's own transaction, and the response is stored
+in that same transaction, so a crash cannot keep one without the other. A concurrent retry's
+INSERT waits on the first one's uncommitted row, then finds it and replays it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from functools import wraps
+from typing import Any
+
+import orjson
+from quart import Response, current_app, request
+
+from .. import db
+from ..problems import Problem
+from ..queries import idempotency as keys
+from .validation import Handler
+
+MAX_KEY_LENGTH = 255
+# Expired keys (older than 24 h) are purged by about one keyed POST in this many.
+PURGE_ONE_IN = 100
+
+
+def idempotent(func: Handler) -> Handler:
+    @wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return await func(*args, **kwargs)
+        if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+            raise Problem(
+                422,
+                "validation-error",
+                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+                [{"header": "Idempotency-Key", "detail": "invalid"}],
+            )
+        scope = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+        payload = await request.get_json()
+        fingerprint = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        async with db.transaction() as session:
+            stored = await keys.claim(session, scope, key, fingerprint)
+            if random.randrange(PURGE_ONE_IN) == 0:
+                await keys.purge_expired(session)
+            if stored is not None:
+                if stored["fingerprint"] != fingerprint:
+                    raise Problem(
+                        422,
+                        "idempotency-key-reused",
+                        "This Idempotency-Key was already used with a different request body.",
+                    )
+                return replay(stored)
+            response: Response = await current_app.make_response(await func(*args, **kwargs))
+            await keys.save(
+                session,
+                scope,
+                key,
+                status=response.status_code,
+                body=await response.get_data(as_text=True),
+                location=response.headers.get("Location"),
+            )
+        return response
+
+    return wrapper
+
+
+def replay(stored: Any) -> Response:
+    headers = {"Idempotent-Replayed": "true"}
+    if stored["location"]:
+        headers["Location"] = stored["location"]
+    return current_app.response_class(
+        stored["body"], status=stored["status"], headers=headers, content_type="application/json"
+    )

@@ -1,0 +1,50 @@
+"""todoapp: an async todo JSON API and single-page app."""
+
+from __future__ import annotations
+
+import logging
+
+from quart import Quart
+from quart_cors import cors
+from quart_schema import Info, QuartSchema
+
+from . import api, db, health, problems, web
+from .config import Settings
+from .jsonio import OrjsonProvider
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = Quart(__name__, static_folder=None)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
+    app.extensions["settings"] = settings
+
+    QuartSchema(
+        app,
+        info=Info(title="todoapp", version="1"),
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
+
+    db.init_app(app, settings)
+    problems.init_app(app)
+    api.init_app(app)
+    health.init_app(app)
+    web.init_app(app)
+
+    if settings.cors_origins:
+        cors(
+            app,
+            allow_origin="*" if "*" in settings.cors_origins else list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Content-Type"],
+            expose_headers=["Location", "ETag", "Link", "X-Total-Count", "X-Request-ID"],
+            max_age=600,
+        )
+    return app

@@ -1,0 +1,108 @@
+"""The `todoapp` command: serve, db (Alembic), seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from dataclasses import replace
+
+from .config import Settings
+
+log = logging.getLogger("todoapp")
+
+
+def resolve_database(settings: Settings) -> Settings:
+    """Use DATABASE_URL, or start the embedded server; export the result for child processes."""
+    if settings.database_url is None:
+        from . import embedded
+
+        settings = replace(settings, database_url=embedded.start(settings.data_dir))
+    os.environ["DATABASE_URL"] = settings.database_url or ""
+    return settings
+
+
+def serve(args: argparse.Namespace) -> int:
+    from hypercorn.config import Config
+    from hypercorn.run import run
+
+    from . import migrate
+
+    settings = Settings.from_env()
+    settings = replace(
+        settings,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+    )
+    settings = resolve_database(settings)
+    # Once, before any worker starts (not in a per-worker startup hook).
+    migrate.upgrade(settings.database_url or "")
+    os.environ.update(HOST=settings.host, PORT=str(settings.port))
+
+    config = Config()
+    config.application_path = "backend.asgi:app"
+    config.bind = [f"{settings.host}:{settings.port}"]
+    # workers=0 runs the server in this process: Ctrl-C drains it, then the embedded server
+    # stops at exit. More workers are spawned processes with their own engine and pool.
+    config.workers = settings.workers if settings.workers > 1 else 0
+    config.worker_class = "uvloop" if sys.platform != "win32" else "asyncio"
+    config.graceful_timeout = 10
+    config.accesslog = None
+    config.errorlog = "-"
+    config.loglevel = settings.log_level
+    print(f"todoapp serving on http://{settings.host}:{settings.port}", flush=True)
+    return run(config)
+
+
+def db(args: argparse.Namespace) -> int:
+    from . import migrate
+
+    settings = resolve_database(Settings.from_env())
+    return migrate.run_cli(args.alembic_args, settings.database_url or "")
+
+
+def seed(args: argparse.Namespace) -> int:
+    from . import migrate
+    from .seed import seed as run_seed
+
+    settings = resolve_database(Settings.from_env())
+    migrate.upgrade(settings.database_url or "")
+    created = asyncio.run(run_seed(settings))
+    print(f"seeded: {created} new lists" if created else "seed data already present")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="todoapp", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="migrate, then serve the API and the web app")
+    p.add_argument("--host", help="address to bind (HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (PORT, default 8000)")
+    p.add_argument("--workers", type=int, help="worker processes (WORKERS, default 1)")
+    p.set_defaults(func=serve)
+
+    p = commands.add_parser(
+        "db",
+        help="Alembic against the app's database, e.g. `todoapp db upgrade head`",
+        add_help=False,
+    )
+    p.add_argument("alembic_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=db)
+
+    p = commands.add_parser("seed", help="load a few example lists and todos (idempotent)")
+    p.set_defaults(func=seed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Settings, read once from the environment (documented in the README's config table)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def default_data_dir() -> Path:
+    # A per-user folder that survives restarts (e.g. ~/.local/share/todoapp on Linux).
+    return platformdirs.user_data_path("todoapp")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    cors_origins: tuple[str, ...] = ()
+    data_dir: Path = field(default_factory=default_data_dir)
+    db_pool_size: int = 10
+    db_pool_timeout: float = 2.0
+    db_connect_timeout: float = 3.0
+    db_statement_timeout_ms: int = 10_000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        origins = os.environ.get("CORS_ORIGINS", "")
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            host=os.environ.get("HOST", cls.host),
+            port=_int("PORT", cls.port),
+            workers=_int("WORKERS", cls.workers),
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            data_dir=Path(os.environ.get("TODOAPP_DATA_DIR") or default_data_dir()),
+            db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+            db_pool_timeout=_float("DB_POOL_TIMEOUT", cls.db_pool_timeout),
+            db_connect_timeout=_float("DB_CONNECT_TIMEOUT", cls.db_connect_timeout),
+            db_statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", cls.db_statement_timeout_ms),
+            log_level=os.environ.get("LOG_LEVEL", cls.log_level).upper(),
+        )
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept postgres://, postgresql:// or postgresql+asyncpg:// and return the asyncpg form."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme.startswith("postgres"):
+        raise ValueError("DATABASE_URL must look like postgresql://user:password@host/dbname")
+    return "postgresql+asyncpg://" + rest

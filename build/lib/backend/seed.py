@@ -1,0 +1,57 @@
+"""Example data for a first look: a few lists and todos. Running it twice adds nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from .config import Settings
+from .db import create_engine
+from .models import Todo, TodoList
+
+EXAMPLES: dict[str, list[tuple[str, bool]]] = {
+    "Groceries": [("Milk", False), ("Bread", True), ("Coffee beans", False)],
+    "Work": [("Review the pull request", False), ("Write the release notes", False)],
+    "Weekend": [("Fix the bike", False), ("Call grandma", True)],
+}
+
+
+async def seed(settings: Settings) -> int:
+    """Create the example lists that do not exist yet, with their todos; return how many."""
+    engine = create_engine(settings)
+    created = 0
+    try:
+        async with engine.begin() as conn:
+            for name, todos in EXAMPLES.items():
+                stmt = (
+                    pg_insert(TodoList)
+                    .values(name=name)
+                    .on_conflict_do_nothing(index_elements=[TodoList.name])
+                    .returning(TodoList.id)
+                )
+                list_id = (await conn.execute(stmt)).scalar()
+                if list_id is None:
+                    continue  # already there: leave the user's edits alone
+                created += 1
+                await conn.execute(
+                    insert(Todo),
+                    [
+                        {"list_id": list_id, "title": t, "completed": done, "position": i}
+                        for i, (t, done) in enumerate(todos, start=1)
+                    ],
+                )
+            # Fills the Inbox only if it is empty, so a rerun doesn't duplicate.
+            inbox = (
+                await conn.execute(select(TodoList.id).order_by(TodoList.id).limit(1))
+            ).scalar()
+            has_todos = (
+                await conn.execute(select(Todo.id).where(Todo.list_id == inbox).limit(1))
+            ).first()
+            if inbox is not None and has_todos is None:
+                await conn.execute(
+                    insert(Todo),
+                    [{"list_id": inbox, "title": "Try todoapp", "completed": False, "position": 1}],
+                )
+    finally:
+        await engine.dispose()
+    return created

@@ -1,0 +1,75 @@
+"""CORS: off unless CORS_ORIGINS lists the origin (or '*'); preflight included."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from backend import create_app
+from backend.config import Settings
+
+PREFLIGHT = {
+    "Origin": "https://app.example",
+    "Access-Control-Request-Method": "PATCH",
+    "Access-Control-Request-Headers": "Content-Type",
+}
+
+
+async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            yield c
+
+
+@pytest.fixture
+async def open_client(settings: Settings, clean_db: object) -> AsyncIterator[httpx.AsyncClient]:
+    async for c in client_for(replace(settings, cors_origins=("https://app.example",))):
+        yield c
+
+
+@pytest.fixture
+async def star_client(settings: Settings, clean_db: object) -> AsyncIterator[httpx.AsyncClient]:
+    async for c in client_for(replace(settings, cors_origins=("*",))):
+        yield c
+
+
+async def test_cors_is_off_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/todos", headers={"Origin": "https://app.example"})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    response = await client.options("/api/todos", headers=PREFLIGHT)
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_listed_origin_gets_headers_and_preflight(open_client: httpx.AsyncClient) -> None:
+    response = await open_client.options("/api/todos/1", headers=PREFLIGHT)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
+    assert {"GET", "POST", "PATCH", "DELETE"} <= methods
+    assert "content-type" in response.headers["access-control-allow-headers"].lower()
+
+    response = await open_client.post(
+        "/api/todos", json={"title": "x"}, headers={"Origin": "https://app.example"}
+    )
+    assert response.status_code == 201
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    assert "location" in response.headers["access-control-expose-headers"].lower()
+
+
+async def test_unlisted_origin_gets_no_headers(open_client: httpx.AsyncClient) -> None:
+    response = await open_client.get("/api/todos", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_wildcard_allows_any_origin(star_client: httpx.AsyncClient) -> None:
+    response = await star_client.options(
+        "/api/todos", headers={**PREFLIGHT, "Origin": "https://anything.example"}
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
