@@ -49,10 +49,35 @@ function track(delta) {
 async function request(method, path, body) {
   track(+1);
   try {
-    return await send(method, path, body);
+    return (await send(method, path, body)).body;
   } finally {
     track(-1);
   }
+}
+
+// A collection, page after page: the server links the next page (Link: rel="next").
+async function requestAll(path) {
+  track(+1);
+  try {
+    const items = [];
+    let url = path;
+    while (url) {
+      const { body, response } = await send('GET', url);
+      items.push(...body);
+      url = nextPage(response.headers.get('Link'));
+    }
+    return items;
+  } finally {
+    track(-1);
+  }
+}
+
+function nextPage(link) {
+  const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(link || '');
+  if (!match) return null;
+  // Same origin, path only: the server may see another scheme or host behind a proxy.
+  const url = new URL(match[1], window.location.href);
+  return url.pathname + url.search;
 }
 
 async function send(method, path, body) {
@@ -76,21 +101,21 @@ async function send(method, path, body) {
     }
     throw new ApiError(problemMessage(problem, response.status), response.status);
   }
-  if (response.status === 204) return null;
-  return response.json();
+  const result = response.status === 204 ? null : await response.json();
+  return { body: result, response };
 }
 
 const query = (params) => new URLSearchParams(params).toString();
 
 export const lists = {
-  all: () => request('GET', `/api/lists?${query({ limit: 1000 })}`),
+  all: () => requestAll(`/api/lists?${query({ limit: 1000 })}`),
   create: (name) => request('POST', '/api/lists', { name }),
   rename: (id, name) => request('PATCH', `/api/lists/${id}`, { name }),
   remove: (id) => request('DELETE', `/api/lists/${id}`),
 };
 
 export const todos = {
-  all: (listId) => request('GET', `/api/todos?${query({ list_id: listId, limit: 1000 })}`),
+  all: (listId) => requestAll(`/api/todos?${query({ list_id: listId, limit: 1000 })}`),
   create: (listId, title) => request('POST', '/api/todos', { title, list_id: listId }),
   update: (id, changes) => request('PATCH', `/api/todos/${id}`, changes),
   remove: (id) => request('DELETE', `/api/todos/${id}`),

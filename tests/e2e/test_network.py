@@ -331,3 +331,15 @@ async def test_several_failures_are_all_listed_until_dismissed(page: Page) -> No
     await page.get_by_role("button", name="Dismiss").click()
     await expect(page.locator(".notice")).to_be_hidden()
     await expect(messages).to_have_count(0)
+
+
+async def test_a_long_list_is_loaded_page_after_page(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    # The app asks for 1000 a page; 1001 todos need a second page (Link: rel="next").
+    for start in (0, 1000):
+        batch = [{"title": f"todo {n}"} for n in range(start, min(start + 1000, 1001))]
+        (await live_client.post("/api/todos", json=batch)).raise_for_status()
+    await page.reload()
+    await expect(page.locator(".todo-count")).to_have_text("1001 items left")
+    await expect(todo_items(page).last).to_have_text("todo 1000")
