@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
-from quart import request
+from quart import g, request
 from quart_schema import document_querystring, document_request
 
 from ..problems import Problem, field_errors
@@ -33,7 +34,7 @@ def body(model: Any) -> Callable[[Handler], Handler]:
 
         @wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            payload = await _json_payload()
+            payload = await json_payload()
             try:
                 data = adapter.validate_python(payload)
             except ValidationError as error:
@@ -56,7 +57,7 @@ def body_one_or_many(one: Any, many: Any, document: Any) -> Callable[[Handler], 
 
         @wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            payload = await _json_payload()
+            payload = await json_payload()
             adapter = many_adapter if isinstance(payload, list) else one_adapter
             try:
                 data = adapter.validate_python(payload)
@@ -69,14 +70,22 @@ def body_one_or_many(one: Any, many: Any, document: Any) -> Callable[[Handler], 
     return decorator
 
 
-async def _json_payload() -> Any:
+async def json_payload() -> Any:
+    """The request body parsed as JSON (once per request): 415 if it is not sent as JSON,
+    400 if it does not parse (invalid UTF-8 included)."""
+    if "json_payload" in g:
+        return g.json_payload
     if not request.is_json:
         raise Problem(
             415,
             "unsupported-media-type",
             "Send the body as JSON with 'Content-Type: application/json'.",
         )
-    return await request.get_json()  # malformed JSON: 400 from Quart
+    try:
+        g.json_payload = orjson.loads(await request.get_data(cache=False))
+    except orjson.JSONDecodeError:
+        raise Problem(400, "malformed-request", "The request body is not valid JSON.") from None
+    return g.json_payload
 
 
 def query(model: Any) -> Callable[[Handler], Handler]:
