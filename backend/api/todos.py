@@ -98,7 +98,7 @@ async def list_todos(query: TodoQuery) -> Response:
 
 
 @bp.post("")
-@validation.body_one_or_many(TodoCreate, TodoCreateMany, document=NewTodos)
+@validation.body(TodoCreate, many=TodoCreateMany, document=NewTodos)
 @idempotent
 @document_response(CreatedTodos, 201)
 @problems(400, 415, 422, 503)

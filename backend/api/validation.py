@@ -25,40 +25,21 @@ def invalid_body(error: ValidationError) -> Problem:
     return Problem(422, "validation-error", "The request body is not valid.", field_errors(error))
 
 
-def body(model: Any) -> Callable[[Handler], Handler]:
-    """Validate the JSON body against `model`; the route gets it as `data`."""
-    adapter: TypeAdapter[Any] = TypeAdapter(model)
+def body(model: Any, *, many: Any = None, document: Any = None) -> Callable[[Handler], Handler]:
+    """Validate the JSON body against `model`, or a JSON array against `many` when given (each
+    shape on its own, so errors point into the body as sent); the route gets it as `data`."""
+    one_adapter: TypeAdapter[Any] = TypeAdapter(model)
+    many_adapter: TypeAdapter[Any] | None = TypeAdapter(many) if many is not None else None
 
     def decorator(func: Handler) -> Handler:
-        document_request(model)(func)
+        document_request(document or model)(func)
 
         @wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             payload = await json_payload()
-            try:
-                data = adapter.validate_python(payload)
-            except ValidationError as error:
-                raise invalid_body(error) from None
-            return await func(*args, data=data, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-def body_one_or_many(one: Any, many: Any, document: Any) -> Callable[[Handler], Handler]:
-    """Like body(), for routes that take one object or a JSON array of them. Validating each
-    shape on its own gives errors that point into the body as sent."""
-    one_adapter: TypeAdapter[Any] = TypeAdapter(one)
-    many_adapter: TypeAdapter[Any] = TypeAdapter(many)
-
-    def decorator(func: Handler) -> Handler:
-        document_request(document)(func)
-
-        @wraps(func)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            payload = await json_payload()
-            adapter = many_adapter if isinstance(payload, list) else one_adapter
+            adapter = one_adapter
+            if many_adapter is not None and isinstance(payload, list):
+                adapter = many_adapter
             try:
                 data = adapter.validate_python(payload)
             except ValidationError as error:
