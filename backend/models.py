@@ -91,7 +91,9 @@ class Todo(Timestamps, Versioned, Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     list_id: Mapped[int] = mapped_column(
-        ForeignKey("todo_lists.id", ondelete="CASCADE", name="todos_list_id_fkey"), nullable=False
+        BigInteger,
+        ForeignKey("todo_lists.id", ondelete="CASCADE", name="todos_list_id_fkey"),
+        nullable=False,
     )
     title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     completed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))

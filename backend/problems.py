@@ -86,6 +86,7 @@ _SQLSTATE_PROBLEMS = {
     "23514": (422, "validation-error", "A value is out of its allowed range."),
     "23502": (422, "validation-error", "A required value is missing."),
     "22001": (422, "validation-error", "A value is too long."),
+    "22003": (422, "validation-error", "A number is out of range."),
     "57014": (503, "unavailable", "The database took too long to answer."),
     "40001": (503, "unavailable", "A concurrent change got in the way; retry."),
     "40P01": (503, "unavailable", "A concurrent change got in the way; retry."),

@@ -19,10 +19,20 @@ def current() -> str:
     return "-"
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+def _install_record_factory() -> None:
+    """Stamp every log record with the current request's id when it is created (so every
+    handler sees it, including pytest's), once per process."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "adds_request_id", False):
+        return
+
+    def make_record(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
         record.request_id = current()
-        return True
+        return record
+
+    make_record.adds_request_id = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make_record)
 
 
 def init_app(app: Quart) -> None:
@@ -42,10 +52,11 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 def configure_logging(level: str) -> None:
     """Root logging with the request id on every line (handlers added once per process)."""
+    _install_record_factory()
     root = logging.getLogger()
     root.setLevel(level)
-    if not any(isinstance(f, RequestIdFilter) for h in root.handlers for f in h.filters):
+    if not any(getattr(h, "todoapp", False) for h in root.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        handler.addFilter(RequestIdFilter())
+        handler.todoapp = True  # type: ignore[attr-defined]
         root.addHandler(handler)

@@ -22,7 +22,9 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
 # Ids and positions are PostgreSQL bigint / integer: out-of-range numbers are bad input, not a 500.
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-Order = Annotated[StrictInt, Field(ge=1, le=2**31 - 2)]
+# Positions are PostgreSQL integers; the cap leaves room to append a billion more after it.
+MAX_ORDER = 1_000_000_000
+Order = Annotated[StrictInt, Field(ge=1, le=MAX_ORDER)]
 SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 MAX_BULK = 1000
 
@@ -107,6 +109,10 @@ class TodoOut(BaseModel):
     url: str
     created_at: datetime
     updated_at: datetime
+
+
+class CreatedTodos(RootModel[TodoOut | list[TodoOut]]):
+    """What POST /api/todos answers: the todo, or the array of todos, it created."""
 
 
 class BulkResult(BaseModel):

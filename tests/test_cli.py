@@ -5,48 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from . import pg
-
-TODOAPP = [sys.executable, "-m", "backend.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def server(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """Start `todoapp serve ...`; return once Hypercorn says it is listening."""
-    proc = subprocess.Popen(
-        TODOAPP + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        seen = []
-        for line in proc.stdout:  # blocks until the server writes: no polling
-            seen.append(line)
-            if "Running on" in line:
-                break
-        else:
-            raise AssertionError("server exited before listening:\n" + "".join(seen))
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+from .servers import TODOAPP, free_port, server
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from quart import Response, current_app, request
 from .. import db
 from ..problems import Problem
 from ..queries import idempotency as keys
-from .validation import Handler
+from .validation import Handler, json_payload
 
 MAX_KEY_LENGTH = 255
 # Expired keys (older than 24 h) are purged by about one keyed POST in this many.
@@ -39,7 +39,7 @@ def idempotent(func: Handler) -> Handler:
                 [{"header": "Idempotency-Key", "detail": "invalid"}],
             )
         scope = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
-        payload = await request.get_json()
+        payload = await json_payload()
         fingerprint = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
         async with db.transaction() as session:
             stored = await keys.claim(session, scope, key, fingerprint)

@@ -13,7 +13,7 @@ from ..queries import Row
 from ..queries import lists as store
 from ..schemas import ListCreate, ListOut, ListUpdate, Page
 from . import pagination, validation
-from .common import json_response, not_found
+from .common import ID, json_response, not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed
 from .idempotency import idempotent
 
@@ -54,6 +54,7 @@ def one_list(row: Row, status: int = 200) -> Response:
 @bp.get("")
 @validation.query(Page)
 @document_response(list[ListOut])
+@problems(422, 503)
 async def list_lists(query: Page) -> Response:
     after = pagination.decode_cursor(query.cursor, "id")[1] if query.cursor else None
     async with db.transaction() if query.count else db.statement() as session:
@@ -73,14 +74,16 @@ async def list_lists(query: Page) -> Response:
 @validation.body(ListCreate)
 @idempotent
 @document_response(ListOut, 201)
+@problems(400, 409, 415, 422, 503)
 async def create_list(data: ListCreate) -> Response:
     async with db.transaction() as session:
         row = await store.create_list(session, data.name)
     return one_list(row, 201)
 
 
-@bp.get("/<int:list_id>")
+@bp.get(f"/<{ID}:list_id>")
 @document_response(ListOut)
+@problems(404, 503)
 async def get_list(list_id: int) -> Response:
     async with db.statement() as session:
         row = await store.get_list(session, list_id)
@@ -89,9 +92,10 @@ async def get_list(list_id: int) -> Response:
     return not_modified(list_etag(row)) or one_list(row)
 
 
-@bp.patch("/<int:list_id>")
+@bp.patch(f"/<{ID}:list_id>")
 @validation.body(ListUpdate)
 @document_response(ListOut)
+@problems(400, 404, 409, 412, 415, 422, 503)
 async def update_list(list_id: int, data: ListUpdate) -> Response:
     versions = if_match_versions()
     async with db.transaction() as session:
@@ -106,7 +110,8 @@ async def update_list(list_id: int, data: ListUpdate) -> Response:
     return one_list(row)
 
 
-@bp.delete("/<int:list_id>")
+@bp.delete(f"/<{ID}:list_id>")
+@problems(404, 412, 503)
 async def delete_list(list_id: int) -> Response:
     async with db.transaction() as session:
         if not await store.delete_list(session, list_id, if_match_versions()):

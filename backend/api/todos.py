@@ -14,6 +14,7 @@ from ..queries import Row
 from ..queries import todos as store
 from ..schemas import (
     BulkResult,
+    CreatedTodos,
     NewTodos,
     TodoBulkUpdate,
     TodoCreate,
@@ -24,7 +25,7 @@ from ..schemas import (
     TodoUpdate,
 )
 from . import pagination, validation
-from .common import json_response, not_found
+from .common import ID, json_response, not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed
 from .idempotency import idempotent
 
@@ -73,6 +74,7 @@ def _filter(query: TodoFilter) -> store.Filter:
 @bp.get("")
 @validation.query(TodoQuery)
 @document_response(list[TodoOut])
+@problems(422, 503)
 async def list_todos(query: TodoQuery) -> Response:
     sort = query.sort.lstrip("-")
     descending = query.sort.startswith("-")
@@ -96,9 +98,10 @@ async def list_todos(query: TodoQuery) -> Response:
 
 
 @bp.post("")
-@validation.body_one_or_many(TodoCreate, TodoCreateMany, document=NewTodos)
+@validation.body(TodoCreate, many=TodoCreateMany, document=NewTodos)
 @idempotent
-@document_response(TodoOut, 201)
+@document_response(CreatedTodos, 201)
+@problems(400, 415, 422, 503)
 async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:
     if isinstance(data, list):
         return await _create_many(data)
@@ -139,6 +142,7 @@ async def _create_many(items: list[TodoCreate]) -> Response:
 @validation.query(TodoFilter)
 @validation.body(TodoBulkUpdate)
 @document_response(BulkResult)
+@problems(400, 415, 422, 503)
 async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
     """Toggle all: set `completed` on every todo matching the filters."""
     async with db.statement() as session:
@@ -148,14 +152,16 @@ async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
 
 @bp.delete("")
 @validation.query(TodoFilter)
+@problems(422, 503)
 async def delete_todos(query: TodoFilter) -> Response:
     async with db.statement() as session:
         await store.delete_todos(session, _filter(query))
     return Response(status=204)
 
 
-@bp.get("/<int:todo_id>")
+@bp.get(f"/<{ID}:todo_id>")
 @document_response(TodoOut)
+@problems(404, 503)
 async def get_todo(todo_id: int) -> Response:
     async with db.statement() as session:
         row = await store.get_todo(session, todo_id)
@@ -164,9 +170,10 @@ async def get_todo(todo_id: int) -> Response:
     return not_modified(etag(row["version"])) or one_todo(row)
 
 
-@bp.patch("/<int:todo_id>")
+@bp.patch(f"/<{ID}:todo_id>")
 @validation.body(TodoUpdate)
 @document_response(TodoOut)
+@problems(400, 404, 412, 415, 422, 503)
 async def update_todo(todo_id: int, data: TodoUpdate) -> Response:
     changes = data.model_dump(exclude_unset=True)
     versions = if_match_versions()
@@ -211,7 +218,8 @@ async def _why_not(todo_id: int) -> Problem:
     return precondition_failed(todo_json(current, _base_url()), etag(current["version"]))
 
 
-@bp.delete("/<int:todo_id>")
+@bp.delete(f"/<{ID}:todo_id>")
+@problems(404, 412, 503)
 async def delete_todo(todo_id: int) -> Response:
     async with db.statement() as session:
         deleted = await store.delete_todo(session, todo_id, if_match_versions())

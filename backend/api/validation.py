@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
-from quart import request
+from quart import g, request
 from quart_schema import document_querystring, document_request
 
 from ..problems import Problem, field_errors
@@ -24,16 +25,21 @@ def invalid_body(error: ValidationError) -> Problem:
     return Problem(422, "validation-error", "The request body is not valid.", field_errors(error))
 
 
-def body(model: Any) -> Callable[[Handler], Handler]:
-    """Validate the JSON body against `model`; the route gets it as `data`."""
-    adapter: TypeAdapter[Any] = TypeAdapter(model)
+def body(model: Any, *, many: Any = None, document: Any = None) -> Callable[[Handler], Handler]:
+    """Validate the JSON body against `model`, or a JSON array against `many` when given (each
+    shape on its own, so errors point into the body as sent); the route gets it as `data`."""
+    one_adapter: TypeAdapter[Any] = TypeAdapter(model)
+    many_adapter: TypeAdapter[Any] | None = TypeAdapter(many) if many is not None else None
 
     def decorator(func: Handler) -> Handler:
-        document_request(model)(func)
+        document_request(document or model)(func)
 
         @wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            payload = await _json_payload()
+            payload = await json_payload()
+            adapter = one_adapter
+            if many_adapter is not None and isinstance(payload, list):
+                adapter = many_adapter
             try:
                 data = adapter.validate_python(payload)
             except ValidationError as error:
@@ -45,38 +51,22 @@ def body(model: Any) -> Callable[[Handler], Handler]:
     return decorator
 
 
-def body_one_or_many(one: Any, many: Any, document: Any) -> Callable[[Handler], Handler]:
-    """Like body(), for routes that take one object or a JSON array of them. Validating each
-    shape on its own gives errors that point into the body as sent."""
-    one_adapter: TypeAdapter[Any] = TypeAdapter(one)
-    many_adapter: TypeAdapter[Any] = TypeAdapter(many)
-
-    def decorator(func: Handler) -> Handler:
-        document_request(document)(func)
-
-        @wraps(func)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            payload = await _json_payload()
-            adapter = many_adapter if isinstance(payload, list) else one_adapter
-            try:
-                data = adapter.validate_python(payload)
-            except ValidationError as error:
-                raise invalid_body(error) from None
-            return await func(*args, data=data, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-async def _json_payload() -> Any:
+async def json_payload() -> Any:
+    """The request body parsed as JSON (once per request): 415 if it is not sent as JSON,
+    400 if it does not parse (invalid UTF-8 included)."""
+    if "json_payload" in g:
+        return g.json_payload
     if not request.is_json:
         raise Problem(
             415,
             "unsupported-media-type",
             "Send the body as JSON with 'Content-Type: application/json'.",
         )
-    return await request.get_json()  # malformed JSON: 400 from Quart
+    try:
+        g.json_payload = orjson.loads(await request.get_data(cache=False))
+    except orjson.JSONDecodeError:
+        raise Problem(400, "malformed-request", "The request body is not valid JSON.") from None
+    return g.json_payload
 
 
 def query(model: Any) -> Callable[[Handler], Handler]:

@@ -1,0 +1,65 @@
+"""X-Request-ID on every response and log line; the OpenAPI document and the docs page."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from backend import create_app
+from backend.config import Settings
+
+
+async def test_a_valid_client_request_id_is_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/todos", headers={"X-Request-ID": "abc-123.retry:2"})
+    assert response.headers["x-request-id"] == "abc-123.retry:2"
+
+
+async def test_a_missing_or_unsafe_request_id_is_replaced(client: httpx.AsyncClient) -> None:
+    fresh = await client.get("/api/todos")
+    other = await client.get("/api/todos")
+    assert len(fresh.headers["x-request-id"]) == 32
+    assert fresh.headers["x-request-id"] != other.headers["x-request-id"]
+    unsafe = await client.get("/api/todos", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert unsafe.headers["x-request-id"] != "bad id\twith spaces"
+    assert len(unsafe.headers["x-request-id"]) == 32
+
+
+async def test_errors_carry_the_request_id_and_log_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A request that logs (here: the database is down) tags its lines with its id."""
+    app = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
+    caplog.set_level(logging.INFO)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            response = await c.get("/api/todos", headers={"X-Request-ID": "trace-me"})
+    assert response.status_code == 503
+    assert response.headers["x-request-id"] == "trace-me"
+    tagged = [r for r in caplog.records if getattr(r, "request_id", None) == "trace-me"]
+    assert any("database" in r.getMessage() for r in tagged)
+
+
+async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    assert {"get", "post", "patch", "delete"} <= set(paths["/api/todos"])
+    assert {"get", "patch", "delete"} <= set(paths["/api/todos/{todo_id}"])
+    create = paths["/api/todos"]["post"]
+    assert "201" in create["responses"] and "422" in create["responses"]
+    assert {p["name"] for p in paths["/api/todos"]["get"]["parameters"]} >= {
+        "list_id",
+        "completed",
+        "q",
+        "sort",
+        "cursor",
+        "limit",
+        "count",
+    }
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "openapi.json" in docs.text

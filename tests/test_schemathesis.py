@@ -1,0 +1,58 @@
+"""Property-based API tests: schemathesis generates requests from our OpenAPI document and
+checks that no response is a 5xx and every response matches the documented schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from backend import create_app
+from backend.config import Settings
+
+from . import pg
+from .servers import free_port, server
+
+
+def openapi_document() -> dict:
+    """The document the app serves, made without a database (it needs none)."""
+    app = create_app(Settings(database_url="postgresql://unused@127.0.0.1:1/unused"))
+
+    async def fetch() -> dict:
+        return await (await app.test_client().get("/openapi.json")).get_json()
+
+    return asyncio.run(fetch())
+
+
+schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex="^/api/")
+
+
+@pytest.fixture(scope="module")
+def api_url(pg_server: str) -> Iterator[str]:
+    """A real `todoapp serve` in its own process: these tests are synchronous (requests)."""
+    with pg.scratch_database(pg_server, "fuzz") as url:
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "PORT": str(port)}
+        with server(["serve"], env) as proc:
+            yield f"http://127.0.0.1:{port}"
+            # On a failure, pytest shows this: the server's side of the story.
+            print("".join(proc.log[-200:]))
+
+
+@schema.parametrize()
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is reproducible
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_conforms_to_its_openapi_document(case: schemathesis.Case, api_url: str) -> None:
+    case.call_and_validate(
+        base_url=api_url, checks=[not_a_server_error, response_schema_conformance]
+    )
