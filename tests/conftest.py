@@ -86,15 +86,16 @@ async def live_server(live_app: Quart) -> AsyncIterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = HypercornConfig()
-    config.bind = [f"fd://{sock.fileno()}"]
+    config.bind = [f"fd://{sock.detach()}"]  # Hypercorn owns (and closes) the fd now
     config.accesslog = None
     config.graceful_timeout = 5
     stop = asyncio.Event()
     task = asyncio.create_task(serve(live_app, config, shutdown_trigger=stop.wait))
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    yield base
     stop.set()
-    await task  # Hypercorn took over the socket and closed it
+    await task
 
 
 @pytest.fixture
