@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
+import tempfile
 from dataclasses import replace
 
 from .config import Settings
@@ -25,10 +25,7 @@ def resolve_database(settings: Settings) -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from hypercorn.config import Config
-    from hypercorn.run import run
-
-    from . import migrate
+    from . import migrate, servers
 
     settings = Settings.from_env()
     settings = replace(
@@ -36,25 +33,16 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
+        server=(args.server or settings.server).lower(),
     )
     settings = resolve_database(settings)
     # Once, before any worker starts (not in a per-worker startup hook).
     migrate.upgrade(settings.database_url or "")
     os.environ.update(HOST=settings.host, PORT=str(settings.port))
-
-    config = Config()
-    config.application_path = "backend.asgi:app"
-    config.bind = [f"{settings.host}:{settings.port}"]
-    # workers=0 runs the server in this process: Ctrl-C drains it, then the embedded server
-    # stops at exit. More workers are spawned processes with their own engine and pool.
-    config.workers = settings.workers if settings.workers > 1 else 0
-    config.worker_class = "uvloop" if sys.platform != "win32" else "asyncio"
-    config.graceful_timeout = 10
-    config.accesslog = None
-    config.errorlog = "-"
-    config.loglevel = settings.log_level
-    print(f"todoapp serving on http://{settings.host}:{settings.port}", flush=True)
-    return run(config)
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Set before any worker imports prometheus_client: /metrics then sums all workers.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="todoapp-metrics-")
+    return servers.run(settings.server, settings)
 
 
 def db(args: argparse.Namespace) -> int:
@@ -83,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (PORT, default 8000)")
     p.add_argument("--workers", type=int, help="worker processes (WORKERS, default 1)")
+    p.add_argument(
+        "--server", choices=("hypercorn", "uvicorn", "granian"), help="HTTP server (SERVER)"
+    )
     p.set_defaults(func=serve)
 
     p = commands.add_parser(

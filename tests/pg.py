@@ -34,7 +34,7 @@ def with_database(url: str, name: str) -> str:
 
 def plain(url: str) -> str:
     """asyncpg wants postgresql:// without a +driver suffix."""
-    scheme, _, rest = url.partition("://")
+    _scheme, _, rest = url.partition("://")
     return "postgresql://" + rest
 
 

@@ -1,0 +1,90 @@
+"""Markdown tables from a bench.py JSON result: `python bench/table.py results/X.json`.
+
+Per connection count, one row per server and columns per scenario (req/s, p50, p99, ratio to
+the first server, which run.sh makes todoapp), then the machine and versions the run saw.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _cell(row: dict[str, Any]) -> list[str]:
+    ratio = row.get("ratio_vs_first")
+    return [
+        f"{row['rps_median']:.0f}",
+        f"{row['p50_ms_median']:.1f}",
+        f"{row['p99_ms_median']:.1f}",
+        f"{ratio:.2f}" if ratio is not None else "-",
+    ]
+
+
+def render(data: dict[str, Any]) -> str:
+    meta = data["meta"]
+    summary = data["summary"]
+    scenarios: list[str] = meta["scenarios"]
+    servers = [s["name"] for s in meta["servers"]]
+    lines: list[str] = []
+    for conns in meta["connections"]:
+        lines.append(f"### {conns} connections\n")
+        head = ["server"]
+        for scen in scenarios:
+            head += [f"{scen} req/s", "p50 ms", "p99 ms", "ratio"]
+        head += ["non-2xx", "sock err"]
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+        for name in servers:
+            cells = [name]
+            non2xx = sockerr = 0
+            for scen in scenarios:
+                row = next(
+                    (
+                        r
+                        for r in summary
+                        if r["server"] == name
+                        and r["scenario"] == scen
+                        and r["connections"] == conns
+                    ),
+                    None,
+                )
+                if row is None:
+                    cells += ["-"] * 4
+                    continue
+                cells += _cell(row)
+                non2xx += row["non2xx"]
+                sockerr += row["socket_errors"]
+            cells += [str(non2xx), str(sockerr)]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    host = meta["host"]
+    noisy = sum(r.get("noisy_runs", 0) for r in summary)
+    runs = sum(r["reps"] for r in summary)
+    lines.append(
+        f"Machine: {host['nproc']} CPUs ({host['cpu']}), {host['mem_gib']} GiB RAM, "
+        f"{host['platform']}, Python {host['python']}; "
+        f"{meta.get('postgres', '?').split(' on ')[0]}; {meta['wrk']}; "
+        f"{meta['duration_s']:g} s per run, {meta['reps']} reps (medians), "
+        f"synchronous_commit={meta['synchronous_commit']}, pin={meta['pin']['preset']}; "
+        f"{noisy}/{runs} accepted runs still noisy, "
+        f"{len(data.get('discarded_noisy_runs', []))} noisy runs discarded and retried."
+    )
+    if data.get("interrupted"):
+        lines.append(f"\n**Partial:** {data['interrupted']}")
+    for f in data.get("failures", []):
+        lines.append(f"\n**Failed:** {f['server']} rep {f['rep']}: {f['error'][:200]}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: table.py RESULT.json", file=sys.stderr)
+        return 2
+    print(render(json.loads(Path(argv[1]).read_text())), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
