@@ -63,6 +63,12 @@ def seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def loadtest(args: argparse.Namespace) -> int:
+    from . import loadtest as lt
+
+    return lt.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="todoapp", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("seed", help="load a few example lists and todos (idempotent)")
     p.set_defaults(func=seed)
+
+    p = commands.add_parser(
+        "loadtest", help="mixed load against a running server, then verify what it acknowledged"
+    )
+    p.add_argument("--url", default="http://127.0.0.1:8000", help="server base URL")
+    p.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    p.add_argument("--duration", type=float, default=10, help="seconds of load (default 10)")
+    p.add_argument("--seed", type=int, help="random seed for a repeatable request mix")
+    p.add_argument("--keep", action="store_true", help="keep the run's list afterwards")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=loadtest)
     return parser
 
 

@@ -89,7 +89,7 @@ async def live_server(settings: Settings) -> AsyncIterator[str]:
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     stop.set()
     await task
-    sock.close()
+    sock.detach()  # Hypercorn closed the fd already; closing again raises EBADF
 
 
 @pytest.fixture
