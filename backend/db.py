@@ -45,6 +45,10 @@ def init_app(app: Quart, settings: Settings) -> None:
         app.extensions["db_engine"] = engine
         # expire_on_commit=False: rows stay readable after commit without another SELECT.
         app.extensions["db_sessions"] = async_sessionmaker(engine, expire_on_commit=False)
+        # Same pool, no BEGIN/COMMIT: see single_statement().
+        app.extensions["db_autocommit_sessions"] = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @app.after_serving
     async def close_engine() -> None:
@@ -61,4 +65,15 @@ async def transaction() -> AsyncIterator[AsyncSession]:
     (including a client disconnect that cancels the request)."""
     sessions: async_sessionmaker[AsyncSession] = current_app.extensions["db_sessions"]
     async with sessions() as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def single_statement() -> AsyncIterator[AsyncSession]:
+    """A session for a route that runs exactly one statement (a read, or one INSERT / UPDATE /
+    DELETE ... RETURNING): PostgreSQL makes a lone statement atomic by itself, so the BEGIN
+    and COMMIT round trips of transaction() are pure overhead there (2 of its 3). Anything
+    that runs two statements that must stand or fall together uses transaction()."""
+    sessions: async_sessionmaker[AsyncSession] = current_app.extensions["db_autocommit_sessions"]
+    async with sessions() as session:
         yield session
