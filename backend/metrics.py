@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import cache
 from typing import Any
 
 from prometheus_client import (
@@ -21,6 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as prom_multiprocess
+from prometheus_client import values as prom_values
 from quart import Blueprint, Quart, Response
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.pool.base import ConnectionPoolEntry
@@ -30,72 +32,87 @@ from .overload import ROUTE_KEY, ASGIApp, Receive, Scope, Send
 # Our requests take ~1-50 ms; the buckets resolve that range and the 503 region above it.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
-# Module-level: metrics live once per process (the default registry), whatever the number of
-# app instances (tests create several); "livesum" adds up the gauges of live worker processes.
-REQUESTS = Counter(
-    "todoapp_http_requests_total",
-    "HTTP requests answered, by method, route (URL rule) and status.",
-    ["method", "route", "status"],
-)
-LATENCY = Histogram(
-    "todoapp_http_request_duration_seconds",
-    "Time from request start to the end of the response, by method and route.",
-    ["method", "route"],
-    buckets=LATENCY_BUCKETS,
-)
-IN_FLIGHT = Gauge(
-    "todoapp_http_requests_in_flight",
-    "HTTP requests being processed now.",
-    multiprocess_mode="livesum",
-)
-POOL_SIZE = Gauge(
-    "todoapp_db_pool_size",
-    "Configured database connections (pool size + max overflow), over all workers.",
-    multiprocess_mode="livesum",
-)
-POOL_IN_USE = Gauge(
-    "todoapp_db_pool_checked_out",
-    "Database connections checked out of the pool now.",
-    multiprocess_mode="livesum",
-)
-POOL_WAITING = Gauge(
-    "todoapp_db_pool_waiting",
-    "Requests waiting for a free database connection now.",
-    multiprocess_mode="livesum",
-)
-POOL_TIMEOUTS = Counter(
-    "todoapp_db_pool_timeouts_total",
-    "Checkouts that gave up after DB_POOL_TIMEOUT (answered 503).",
-)
+class _Metrics:
+    """The process's metric objects, made on first use rather than at import: `todoapp serve`
+    imports this package before it sets PROMETHEUS_MULTIPROC_DIR, and a server that forks its
+    workers (granian) would otherwise hand them in-memory values the others never see."""
+
+    def __init__(self) -> None:
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        if self.multiprocess:
+            # prometheus_client picks its value class at import time: pick again.
+            prom_values.ValueClass = prom_values.get_value_class()
+        self.requests = Counter(
+            "todoapp_http_requests_total",
+            "HTTP requests answered, by method, route (URL rule) and status.",
+            ["method", "route", "status"],
+        )
+        self.latency = Histogram(
+            "todoapp_http_request_duration_seconds",
+            "Time from request start to the end of the response, by method and route.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+        )
+        # "livesum": the sum over live worker processes.
+        self.in_flight = Gauge(
+            "todoapp_http_requests_in_flight",
+            "HTTP requests being processed now.",
+            multiprocess_mode="livesum",
+        )
+        self.pool_size = Gauge(
+            "todoapp_db_pool_size",
+            "Configured database connections (pool size + max overflow), over all workers.",
+            multiprocess_mode="livesum",
+        )
+        self.pool_in_use = Gauge(
+            "todoapp_db_pool_checked_out",
+            "Database connections checked out of the pool now.",
+            multiprocess_mode="livesum",
+        )
+        self.pool_waiting = Gauge(
+            "todoapp_db_pool_waiting",
+            "Requests waiting for a free database connection now.",
+            multiprocess_mode="livesum",
+        )
+        self.pool_timeouts = Counter(
+            "todoapp_db_pool_timeouts_total",
+            "Checkouts that gave up after DB_POOL_TIMEOUT (answered 503).",
+        )
+
+
+@cache
+def get() -> _Metrics:
+    """Once per process (tests create several apps in one process: they share these)."""
+    return _Metrics()
 
 
 class MeteredPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's asyncio queue pool, counting checkouts, waiters and timeouts.
 
     _do_get only yields to the event loop while it waits for a connection (or opens one),
-    so a scrape, which runs on the same loop, sees POOL_WAITING > 0 only for real waits."""
+    so a scrape, which runs on the same loop, sees pool_waiting > 0 only for real waits."""
 
     def _do_get(self) -> ConnectionPoolEntry:
-        POOL_WAITING.inc()
+        m = get()
+        m.pool_waiting.inc()
         try:
             entry = super()._do_get()
         except Exception as error:
             from sqlalchemy.exc import TimeoutError as PoolTimeout
 
             if isinstance(error, PoolTimeout):
-                POOL_TIMEOUTS.inc()
+                m.pool_timeouts.inc()
             raise
         finally:
-            POOL_WAITING.dec()
-        POOL_IN_USE.set(self.checkedout())
+            m.pool_waiting.dec()
+        m.pool_in_use.set(self.checkedout())
         return entry
 
     def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
         super()._do_return_conn(record)
         # set(), not dec(): the pool's own count cannot drift on invalidated connections.
-        POOL_IN_USE.set(self.checkedout())
+        get().pool_in_use.set(self.checkedout())
 
 
 class MetricsMiddleware:
@@ -104,6 +121,7 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.metrics = get()
         # labels() takes a lock and builds a tuple key each time: cache the children.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[tuple[str, str], Any] = {}
@@ -120,24 +138,25 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
+        m = self.metrics
         start = time.perf_counter()
-        IN_FLIGHT.inc()
+        m.in_flight.inc()
         try:
             await self.app(scope, receive, send_status)
         finally:
-            IN_FLIGHT.dec()
+            m.in_flight.dec()
             elapsed = time.perf_counter() - start
             route = scope.get(ROUTE_KEY) or ("<rejected>" if status == 503 else "<unmatched>")
             method = scope["method"]
             key = (method, route, status)
             counter = self._counters.get(key)
             if counter is None:
-                counter = self._counters[key] = REQUESTS.labels(method, route, str(status))
+                counter = self._counters[key] = m.requests.labels(method, route, str(status))
             counter.inc()
             hkey = (method, route)
             histogram = self._histograms.get(hkey)
             if histogram is None:
-                histogram = self._histograms[hkey] = LATENCY.labels(method, route)
+                histogram = self._histograms[hkey] = m.latency.labels(method, route)
             histogram.observe(elapsed)
 
 
@@ -146,7 +165,7 @@ bp = Blueprint("metrics", __name__)
 
 @bp.get("/metrics")
 async def metrics() -> Response:
-    if MULTIPROCESS:
+    if get().multiprocess:
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(registry)
         body = generate_latest(registry)
@@ -172,8 +191,8 @@ def init_app(app: Quart) -> None:
         if engine is not None:
             pool = engine.sync_engine.pool
             capacity = pool.size() + max(pool._max_overflow, 0)
-            POOL_SIZE.inc(capacity)
+            get().pool_size.inc(capacity)
 
     @app.after_serving
     async def pool_closed() -> None:
-        POOL_SIZE.dec(capacity)
+        get().pool_size.dec(capacity)
