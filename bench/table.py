@@ -59,6 +59,34 @@ def render(data: dict[str, Any]) -> str:
             cells += [str(non2xx), str(sockerr)]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    lines.append(
+        "Server CPU per request (µs, median runs; the server's process tree, PostgreSQL "
+        "excluded): less sensitive to other jobs on the machine than req/s.\n"
+    )
+    head = ["server"] + [f"{scen} c={c}" for c in meta["connections"] for scen in scenarios]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+    for name in servers:
+        cells = [name]
+        for conns in meta["connections"]:
+            for scen in scenarios:
+                row = next(
+                    (
+                        r
+                        for r in summary
+                        if r["server"] == name
+                        and r["scenario"] == scen
+                        and r["connections"] == conns
+                    ),
+                    None,
+                )
+                cells.append(
+                    f"{row['cpu_server_pct'] / 100 / row['rps_median'] * 1e6:.0f}"
+                    if row and row["rps_median"]
+                    else "-"
+                )
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
     host = meta["host"]
     noisy = sum(r.get("noisy_runs", 0) for r in summary)
     runs = sum(r["reps"] for r in summary)
