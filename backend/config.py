@@ -38,7 +38,7 @@ class Settings:
     # Backpressure and serving (issue 5): per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
-    server: str = "hypercorn"
+    server: str = "granian"
 
     @classmethod
     def from_env(cls) -> Settings:
