@@ -8,6 +8,7 @@ answers /metrics with the sum over all of them (prometheus-client's multiprocess
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from functools import cache
@@ -196,3 +197,8 @@ def init_app(app: Quart) -> None:
     @app.after_serving
     async def pool_closed() -> None:
         get().pool_size.dec(capacity)
+
+
+# SQLAlchemy names a pool's logger after its class: keep ours as quiet as the stock pool's
+# under LOG_LEVEL=INFO (no "Pool disposed / recreating" lines).
+logging.getLogger(f"{MeteredPool.__module__}.{MeteredPool.__name__}").setLevel(logging.WARNING)
