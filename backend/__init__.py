@@ -8,7 +8,7 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
-from . import api, db, health, metrics, overload, problems, web
+from . import api, db, health, metrics, overload, problems, speedups, web
 from .config import Settings
 from .jsonio import OrjsonProvider
 
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    speedups.install()  # cached pydantic TypeAdapters for quart-schema (issue 5)
     app = Quart(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings

@@ -30,18 +30,34 @@ def short(frame: str) -> str:
     return f"{name} ({'/'.join(parts[-2:])})"
 
 
+def package(frame: str) -> str:
+    """The library a frame belongs to: py-spy shortens paths to "pkg/module.py:line"."""
+    where = frame.partition(" (")[2].rstrip(")")
+    top = where.split("/")[0] if "/" in where else where.split(":")[0]
+    if top == "backend":
+        return "backend (our code)"
+    if top in {"asyncio", "concurrent", "wsgiref", "weakref.py", "contextlib.py", "json"}:
+        return f"stdlib ({top.removesuffix('.py')})"
+    return top or frame
+
+
 def main(argv: list[str]) -> int:
     stacks = load(Path(argv[1]))
     n = int(argv[2]) if len(argv) > 2 else 25
     total = sum(c for _, c in stacks) or 1
     own: Counter[str] = Counter()
+    by_package: Counter[str] = Counter()
     incl: Counter[str] = Counter()
     for frames, count in stacks:
         names = [short(f) for f in frames]
         own[names[-1]] += count
+        by_package[package(frames[-1])] += count
         for name in set(names):
             incl[name] += count
     print(f"{total} samples")
+    print("\nself %   package (where the CPU was spent)")
+    for name, c in by_package.most_common(n):
+        print(f"{100 * c / total:6.1f}   {name}")
     print("\nself %   function")
     for name, c in own.most_common(n):
         print(f"{100 * c / total:6.1f}   {name}")
