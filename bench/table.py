@@ -22,6 +22,13 @@ def _cell(row: dict[str, Any]) -> list[str]:
     ]
 
 
+def _reps(summary: list[dict[str, Any]], planned: int) -> str:
+    done = sorted({r["reps"] for r in summary})
+    if done == [planned]:
+        return f"{planned} reps"
+    return f"{'-'.join(str(d) for d in (done[0], done[-1]) if done)} of {planned} planned reps"
+
+
 def render(data: dict[str, Any]) -> str:
     meta = data["meta"]
     summary = data["summary"]
@@ -94,7 +101,7 @@ def render(data: dict[str, Any]) -> str:
         f"Machine: {host['nproc']} CPUs ({host['cpu']}), {host['mem_gib']} GiB RAM, "
         f"{host['platform']}, Python {host['python']}; "
         f"{meta.get('postgres', '?').split(' on ')[0]}; {meta['wrk']}; "
-        f"{meta['duration_s']:g} s per run, {meta['reps']} reps (medians), "
+        f"{meta['duration_s']:g} s per run, {_reps(summary, meta['reps'])} (medians), "
         f"synchronous_commit={meta['synchronous_commit']}, pin={meta['pin']['preset']}; "
         f"{noisy}/{runs} accepted runs still noisy, "
         f"{len(data.get('discarded_noisy_runs', []))} noisy runs discarded and retried."
