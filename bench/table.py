@@ -1,4 +1,8 @@
-"""Markdown tables from a bench.py JSON result: `python bench/table.py results/X.json`.
+"""Markdown tables from bench.py JSON results: `python bench/table.py results/X.json [Y.json]`.
+
+Several files (runs with the same settings, e.g. one that stopped early and its completion)
+are merged: their runs are pooled and the medians recomputed, servers in the first file's
+order, ratios relative to its first server.
 
 Per connection count, one row per server and columns per scenario (req/s, p50, p99, ratio to
 the first server, which run.sh makes todoapp), then the machine and versions the run saw.
@@ -113,11 +117,61 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(datas: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pool the runs of several results and recompute the summary like bench.py does."""
+    import statistics
+
+    first = datas[0]
+    runs = [r for d in datas for r in d["runs"]]
+    names = [s["name"] for s in first["meta"]["servers"]]
+    for d in datas[1:]:
+        names += [s["name"] for s in d["meta"]["servers"] if s["name"] not in names]
+    summary = []
+    base: dict[tuple[str, int], float] = {}
+    for name in names:
+        for conns in first["meta"]["connections"]:
+            for scen in first["meta"]["scenarios"]:
+                mine = [
+                    r
+                    for r in runs
+                    if r["server"] == name and r["scenario"] == scen and r["connections"] == conns
+                ]
+                if not mine:
+                    continue
+                row = {
+                    "server": name,
+                    "scenario": scen,
+                    "connections": conns,
+                    "reps": len(mine),
+                    "rps_median": statistics.median(r["rps"] for r in mine),
+                    "p50_ms_median": statistics.median(r["latency_us"]["p50"] for r in mine)
+                    / 1000,
+                    "p99_ms_median": statistics.median(r["latency_us"]["p99"] for r in mine)
+                    / 1000,
+                    "non2xx": sum(r["non2xx"] for r in mine),
+                    "socket_errors": sum(r["socket_errors"] for r in mine),
+                    "cpu_server_pct": statistics.median(r["cpu_pct"]["server"] for r in mine),
+                    "noisy_runs": sum(1 for r in mine if r.get("noisy")),
+                }
+                base.setdefault((scen, conns), row["rps_median"])
+                row["ratio_vs_first"] = row["rps_median"] / base[(scen, conns)]
+                summary.append(row)
+    meta = dict(first["meta"], servers=[{"name": n} for n in names])
+    return {
+        "meta": meta,
+        "summary": summary,
+        "discarded_noisy_runs": [r for d in datas for r in d.get("discarded_noisy_runs", [])],
+        "failures": [f for d in datas for f in d.get("failures", [])],
+        "interrupted": "; ".join(d["interrupted"] for d in datas if d.get("interrupted")),
+    }
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: table.py RESULT.json", file=sys.stderr)
+    if len(argv) < 2:
+        print("usage: table.py RESULT.json [MORE.json ...]", file=sys.stderr)
         return 2
-    print(render(json.loads(Path(argv[1]).read_text())), end="")
+    datas = [json.loads(Path(p).read_text()) for p in argv[1:]]
+    print(render(datas[0] if len(datas) == 1 else merge(datas)), end="")
     return 0
 
 
