@@ -48,6 +48,10 @@ def main(argv: list[str]) -> int:
     own: Counter[str] = Counter()
     by_package: Counter[str] = Counter()
     incl: Counter[str] = Counter()
+    # py-spy --subprocesses puts a "process N:..." root frame on every stack; a stack that is
+    # ends in one is a sampled idle process (parent or worker): not CPU spent in Python.
+    stacks = [(f, c) for f, c in stacks if not f[-1].startswith("process ")]
+    total = sum(c for _, c in stacks) or 1
     for frames, count in stacks:
         names = [short(f) for f in frames]
         own[names[-1]] += count
