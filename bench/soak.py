@@ -84,9 +84,9 @@ async def soak(
     samples: list[tuple[float, float, dict[int, float]]] = []
     await wait_ready(url, proc)
     total = args.minutes * 60
+    start = time.monotonic()
 
     async def sample() -> None:
-        start = time.monotonic()
         while True:
             per = rss_mib(proc.pid)
             samples.append((round(time.monotonic() - start, 1), sum(per.values()), per))
@@ -95,8 +95,8 @@ async def soak(
     sampler = asyncio.create_task(sample())
     report = await loadtest.run(url, args.clients, total, progress=sys.stderr)
     sampler.cancel()
-    end = rss_mib(proc.pid)
-    samples.append((total, sum(end.values()), end))
+    end = rss_mib(proc.pid)  # after the load and the verification reads
+    samples.append((round(time.monotonic() - start, 1), sum(end.values()), end))
     return report, samples
 
 
@@ -125,7 +125,8 @@ def main(args: argparse.Namespace) -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
 
     at_1 = min(samples, key=lambda s: abs(s[0] - 60))
-    last = samples[-1]
+    # The end of the load (the verification reads follow it).
+    last = min(samples, key=lambda s: abs(s[0] - args.minutes * 60))
     growth = 100 * (last[1] - at_1[1]) / at_1[1]
     print(loadtest.format_report(report))
     print("\nt (s)   RSS of the server's process tree (MiB)")
