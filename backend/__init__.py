@@ -6,7 +6,7 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
-from . import api, db, health, problems, requestid, web
+from . import api, db, health, metrics, overload, problems, requestid, web
 from .config import Settings
 from .jsonio import OrjsonProvider
 
@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     api.init_app(app)
     health.init_app(app)
     web.init_app(app)
+    # Backpressure, then metrics around it (so its 503s are counted): ASGI middlewares.
+    overload.init_app(app, settings)
+    metrics.init_app(app)
 
     if settings.cors_origins:
         cors(

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
+import tempfile
 from dataclasses import replace
 
 from . import requestid
@@ -26,10 +26,7 @@ def resolve_database(settings: Settings) -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from hypercorn.config import Config
-    from hypercorn.run import run
-
-    from . import migrate
+    from . import migrate, servers
 
     settings = Settings.from_env()
     settings = replace(
@@ -37,25 +34,16 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
+        server=(args.server or settings.server).lower(),
     )
     settings = resolve_database(settings)
     # Once, before any worker starts (not in a per-worker startup hook).
     migrate.upgrade(settings.database_url or "")
     os.environ.update(HOST=settings.host, PORT=str(settings.port))
-
-    config = Config()
-    config.application_path = "backend.asgi:app"
-    config.bind = [f"{settings.host}:{settings.port}"]
-    # workers=0 runs the server in this process: Ctrl-C drains it, then the embedded server
-    # stops at exit. More workers are spawned processes with their own engine and pool.
-    config.workers = settings.workers if settings.workers > 1 else 0
-    config.worker_class = "uvloop" if sys.platform != "win32" else "asyncio"
-    config.graceful_timeout = 10
-    config.accesslog = None
-    config.errorlog = "-"
-    config.loglevel = settings.log_level
-    print(f"todoapp serving on http://{settings.host}:{settings.port}", flush=True)
-    return run(config)
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Set before any worker imports prometheus_client: /metrics then sums all workers.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="todoapp-metrics-")
+    return servers.run(settings.server, settings)
 
 
 def db(args: argparse.Namespace) -> int:
@@ -76,6 +64,12 @@ def seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def loadtest(args: argparse.Namespace) -> int:
+    from . import loadtest as lt
+
+    return lt.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="todoapp", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (PORT, default 8000)")
     p.add_argument("--workers", type=int, help="worker processes (WORKERS, default 1)")
+    p.add_argument(
+        "--server", choices=("hypercorn", "uvicorn", "granian"), help="HTTP server (SERVER)"
+    )
     p.set_defaults(func=serve)
 
     p = commands.add_parser(
@@ -96,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("seed", help="load a few example lists and todos (idempotent)")
     p.set_defaults(func=seed)
+
+    p = commands.add_parser(
+        "loadtest", help="mixed load against a running server, then verify what it acknowledged"
+    )
+    p.add_argument("--url", default="http://127.0.0.1:8000", help="server base URL")
+    p.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    p.add_argument("--duration", type=float, default=10, help="seconds of load (default 10)")
+    p.add_argument("--seed", type=int, help="random seed for a repeatable request mix")
+    p.add_argument("--keep", action="store_true", help="keep the run's list afterwards")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=loadtest)
     return parser
 
 

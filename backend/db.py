@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from .config import Settings, asyncpg_url
+from .metrics import MeteredPool
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -35,6 +36,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # A fixed pool: no overflow connections opened and closed under load, and a short
         # wait for a free connection so overload turns into a quick 503, not a queue.
         pool_size=settings.db_pool_size,
+        poolclass=MeteredPool,  # counts connections in use and waiters for /metrics
         max_overflow=0,
         pool_timeout=settings.db_pool_timeout,
         connect_args={

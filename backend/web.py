@@ -54,7 +54,7 @@ async def index() -> Response:
     return await _index()
 
 
-@bp.get("/lists/<int(max=9223372036854775807):list_id>")
+@bp.get("/lists/<id:list_id>")
 @hide
 async def list_page(list_id: int) -> Response:
     return await _index()

@@ -1,15 +1,32 @@
-"""Start `todoapp` as a separate process, the way a user or a container does."""
+"""Servers for tests: `todoapp` as a separate process (as a user or a container runs it),
+and apps with settings of their own (a tiny pool, a low in-flight cap, a short deadline)
+in-process or on a real socket."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import httpx
+from asgi_lifespan import LifespanManager
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+from prometheus_client.parser import text_string_to_metric_families
+from quart import Quart
+
+from backend import create_app
+from backend.config import Settings
 
 TODOAPP = [sys.executable, "-m", "backend.cli"]
+# What each server prints once its socket listens (connections wait in the backlog from then).
+READY_LINES = ("Listening at", "Running on", "Uvicorn running on")
 
 
 def free_port() -> int:
@@ -34,7 +51,7 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
         seen = []
         for line in proc.stdout:  # blocks until the server writes: no polling
             seen.append(line)
-            if "Running on" in line:
+            if any(ready in line for ready in READY_LINES):
                 break
         else:
             raise AssertionError("server exited before listening:\n" + "".join(seen))
@@ -45,3 +62,58 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@asynccontextmanager
+async def app_client(settings: Settings) -> AsyncIterator[tuple[Quart, httpx.AsyncClient]]:
+    """A fresh app (own engine and pool) with its lifespan run, and an in-process client."""
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield app, c
+
+
+@asynccontextmanager
+async def live_app(settings: Settings) -> AsyncIterator[tuple[Quart, str]]:
+    """A fresh app on a real socket (Hypercorn in the test loop); yields it and its URL."""
+    app = create_app(settings)
+    # Listening before Hypercorn starts: early requests wait in the backlog, no polling.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    config = HypercornConfig()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config.bind = [f"fd://{sock.detach()}"]  # Hypercorn owns (and closes) the fd now
+    config.accesslog = None
+    config.graceful_timeout = 5
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
+    try:
+        yield app, base
+    finally:
+        stop.set()
+        await task
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Prometheus text format -> {(sample name, sorted labels): value}."""
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+async def until(
+    predicate: Callable[[], bool | Awaitable[bool]], what: str, limit_s: float = 30
+) -> None:
+    """Yield to the event loop (where the server runs) until predicate() holds: waits for a
+    state the test can see (a request parked in the pool), not for a guessed time."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        result = predicate()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        await asyncio.sleep(0)  # a turn of the loop, no delay
+    raise AssertionError(f"never happened: {what}")

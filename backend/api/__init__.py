@@ -3,8 +3,10 @@
 from quart import Quart
 
 from . import lists, todos
+from .common import IdConverter
 
 
 def init_app(app: Quart) -> None:
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(todos.bp)
     app.register_blueprint(lists.bp)

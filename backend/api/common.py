@@ -5,19 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from quart import Response, current_app
 from quart_schema import document_response
+from werkzeug.routing import IntegerConverter, Map
 
 from ..problems import Problem
 from ..schemas import Problem as ProblemOut
 
-# Ids are PostgreSQL bigints: a larger number in a path cannot name anything (404, not 500).
-ID = "int(min=1, max=9223372036854775807)"
+
+class IdConverter(IntegerConverter):
+    """`<id:...>` in routes: a positive PostgreSQL bigint. A larger number cannot name
+    anything, so it is a 404 rather than a database error."""
+
+    def __init__(self, map: Map) -> None:
+        super().__init__(map, min=1, max=2**63 - 1)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # orjson's bytes go straight into the response (no str round trip).
     return current_app.response_class(
-        current_app.json.dumps(body),
+        orjson.dumps(body),
         status=status,
         headers=headers,
         content_type="application/json",

@@ -13,7 +13,7 @@ from ..queries import Row
 from ..queries import lists as store
 from ..schemas import ListCreate, ListOut, ListUpdate, Page
 from . import pagination, validation
-from .common import ID, json_response, not_found, problems
+from .common import json_response, not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed
 from .idempotency import idempotent
 
@@ -81,7 +81,7 @@ async def create_list(data: ListCreate) -> Response:
     return one_list(row, 201)
 
 
-@bp.get(f"/<{ID}:list_id>")
+@bp.get("/<id:list_id>")
 @document_response(ListOut)
 @problems(404, 503)
 async def get_list(list_id: int) -> Response:
@@ -92,7 +92,7 @@ async def get_list(list_id: int) -> Response:
     return not_modified(list_etag(row)) or one_list(row)
 
 
-@bp.patch(f"/<{ID}:list_id>")
+@bp.patch("/<id:list_id>")
 @validation.body(ListUpdate)
 @document_response(ListOut)
 @problems(400, 404, 409, 412, 415, 422, 503)
@@ -110,7 +110,7 @@ async def update_list(list_id: int, data: ListUpdate) -> Response:
     return one_list(row)
 
 
-@bp.delete(f"/<{ID}:list_id>")
+@bp.delete("/<id:list_id>")
 @problems(404, 412, 503)
 async def delete_list(list_id: int) -> Response:
     async with db.transaction() as session:

@@ -25,7 +25,7 @@ from ..schemas import (
     TodoUpdate,
 )
 from . import pagination, validation
-from .common import ID, json_response, not_found, problems
+from .common import json_response, not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed
 from .idempotency import idempotent
 
@@ -159,7 +159,7 @@ async def delete_todos(query: TodoFilter) -> Response:
     return Response(status=204)
 
 
-@bp.get(f"/<{ID}:todo_id>")
+@bp.get("/<id:todo_id>")
 @document_response(TodoOut)
 @problems(404, 503)
 async def get_todo(todo_id: int) -> Response:
@@ -170,7 +170,7 @@ async def get_todo(todo_id: int) -> Response:
     return not_modified(etag(row["version"])) or one_todo(row)
 
 
-@bp.patch(f"/<{ID}:todo_id>")
+@bp.patch("/<id:todo_id>")
 @validation.body(TodoUpdate)
 @document_response(TodoOut)
 @problems(400, 404, 412, 415, 422, 503)
@@ -218,7 +218,7 @@ async def _why_not(todo_id: int) -> Problem:
     return precondition_failed(todo_json(current, _base_url()), etag(current["version"]))
 
 
-@bp.delete(f"/<{ID}:todo_id>")
+@bp.delete("/<id:todo_id>")
 @problems(404, 412, 503)
 async def delete_todo(todo_id: int) -> Response:
     async with db.statement() as session:

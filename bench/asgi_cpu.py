@@ -1,0 +1,138 @@
+"""CPU per request of the app itself, without an HTTP server or client: requests go straight
+into the ASGI callable, and the process's CPU time is divided by their number.
+
+    DATABASE_URL=... .venv/bin/python bench/asgi_cpu.py [--requests 3000] [--concurrency 16]
+    (without DATABASE_URL: the embedded PostgreSQL in TODOAPP_DATA_DIR)
+
+CPU time, unlike req/s, hardly moves when other jobs share the machine: this is the number
+to compare hot-path changes with (PostgreSQL's own CPU is not in it). The table is reset to
+the benchmark's 10,000 rows first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+ROWS = 10_000
+RESET = f"""
+TRUNCATE todos RESTART IDENTITY CASCADE;
+INSERT INTO todos (id, list_id, title, completed, position, created_at, updated_at)
+OVERRIDING SYSTEM VALUE
+SELECT g, (SELECT min(id) FROM todo_lists), 'todo ' || g, g % 3 = 0, g,
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute'
+FROM generate_series(1, {ROWS}) AS g;
+SELECT setval(pg_get_serial_sequence('todos', 'id'), {ROWS});
+"""
+
+
+def scope(method: str, path: str, query: bytes = b"", body: bool = False) -> dict[str, Any]:
+    headers = [(b"host", b"127.0.0.1:8000")]
+    if body:
+        headers.append((b"content-type", b"application/json"))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 8000),
+        "extensions": {},
+    }
+
+
+async def call(app: Any, sc: dict[str, Any], body: bytes = b"") -> int:
+    status = 0
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # a client that never disconnects
+        return {}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(sc, receive, send)
+    return status
+
+
+def scenarios(rng: random.Random) -> dict[str, Callable[[], tuple[dict[str, Any], bytes]]]:
+    return {
+        "list": lambda: (scope("GET", "/api/todos", b"limit=50"), b""),
+        "get": lambda: (scope("GET", f"/api/todos/{rng.randint(1, ROWS)}"), b""),
+        "create": lambda: (scope("POST", "/api/todos", body=True), b'{"title":"bench"}'),
+        "toggle": lambda: (
+            scope("PATCH", f"/api/todos/{rng.randint(1, ROWS)}", body=True),
+            orjson.dumps({"completed": rng.random() < 0.5}),
+        ),
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    from asgi_lifespan import LifespanManager
+    from sqlalchemy import text
+
+    from backend import create_app, migrate
+    from backend.cli import resolve_database
+    from backend.config import Settings
+
+    settings = resolve_database(Settings.from_env())
+    await asyncio.to_thread(migrate.upgrade, settings.database_url or "")
+    app = create_app(settings)
+    async with LifespanManager(app):
+        engine = app.extensions["db_engine"]
+        async with engine.begin() as conn:
+            for statement in RESET.split(";\n"):
+                if statement.strip():
+                    await conn.execute(text(statement))
+        rng = random.Random(1)
+        for name, make in scenarios(rng).items():
+            if args.only and name not in args.only.split(","):
+                continue
+            statuses: dict[int, int] = {}
+
+            async def worker(n: int, make: Any = make, statuses: dict = statuses) -> None:
+                for _ in range(n):
+                    sc, body = make()
+                    st = await call(app, sc, body)
+                    statuses[st] = statuses.get(st, 0) + 1
+
+            await asyncio.gather(*(worker(50) for _ in range(args.concurrency)))  # warm-up
+            statuses.clear()
+            per = args.requests // args.concurrency
+            c0, t0 = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(worker(per) for _ in range(args.concurrency)))
+            cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+            n = per * args.concurrency
+            print(
+                f"{name:<7} {1e6 * cpu / n:7.0f} us CPU/request  {n / wall:7.0f} req/s in-process"
+                f"  statuses {statuses}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", help="comma-separated subset of list,get,create,toggle")
+    asyncio.run(main(parser.parse_args()))

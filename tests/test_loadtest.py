@@ -1,0 +1,64 @@
+"""`todoapp loadtest` against the live server: its numbers add up and its verification
+passes; and the verification does catch a write the server did not keep."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from backend import cli, loadtest
+
+
+async def test_loadtest_reports_and_verifies(live_server: str, clean_db: object) -> None:
+    report = await loadtest.run(live_server, clients=4, duration=2, seed=7)
+
+    assert report.ok, report.failures
+    assert report.requests > 0
+    assert sum(report.statuses.values()) == report.requests
+    assert sum(op["requests"] for op in report.by_operation.values()) == report.requests
+    assert set(report.statuses) <= {"200", "201", "204"}, report.statuses
+    assert report.errors == {}
+    assert report.rps > 0
+    assert 0 < report.latency_ms["p50"] <= report.latency_ms["p90"] <= report.latency_ms["p99"]
+    assert report.created > 0
+    assert report.uncertain == 0
+    # Everything it created and did not delete is what the server lists for its list.
+    assert report.listed == report.expected_in_list == report.created - report.deleted
+    assert report.verified_todos == report.expected_in_list
+    # Its list is removed afterwards (todos cascade).
+    async with clean_db.connect() as conn:  # type: ignore[attr-defined]
+        lists = (await conn.execute(text("SELECT name FROM todo_lists"))).scalars().all()
+    assert lists == ["Inbox"]
+
+
+async def test_loadtest_command_prints_json_and_exits_0(
+    live_server: str, clean_db: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["loadtest", "--url", live_server, "--clients", "2", "--duration", "1", "--json"]
+    # Its own event loop in a thread; the live server keeps running in this one.
+    code = await asyncio.to_thread(cli.main, argv)
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["ok"] is True
+    assert out["requests"] == sum(int(n) for n in out["statuses"].values())
+
+
+async def test_verification_catches_a_lost_write(live_client: httpx.AsyncClient) -> None:
+    created = (await live_client.post("/api/todos", json={"title": "kept"})).json()
+    report = loadtest.Report(url="", clients=1, duration_s=0, list_id=created["list_id"])
+    state = loadtest.ClientState(
+        todos={
+            created["id"]: loadtest.Expected(completed=True, title="kept"),  # stale state
+            10_000_000: loadtest.Expected(),  # "acknowledged" but never stored
+        }
+    )
+    await loadtest._verify(live_client, report, [state], concurrency=2)
+
+    assert not report.ok
+    assert any("10000000: GET 404" in f for f in report.failures)
+    assert any(f"todo {created['id']}: completed=False" in f for f in report.failures)
+    assert any("holds 1 todos; acknowledged 2" in f for f in report.failures)
