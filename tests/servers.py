@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,8 +27,9 @@ from backend import create_app
 from backend.config import Settings
 
 TODOAPP = [sys.executable, "-m", "backend.cli"]
-# What each server prints once its socket listens (connections wait in the backlog from then).
-READY_LINES = ("Listening at", "Running on", "Uvicorn running on")
+# What each server prints once a worker accepts connections: granian's main process prints
+# "Listening at" before its workers have their (SO_REUSEPORT) sockets, so wait for a worker.
+READY_LINES = ("Started worker-", "Running on", "Uvicorn running on")
 
 
 def free_port() -> int:
@@ -44,7 +47,12 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
     """Start `todoapp serve ...`; return once Hypercorn says it is listening. Its output is
     read on (into proc.log) by a thread, so a full pipe never blocks the server."""
     proc = Server(
-        TODOAPP + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        TODOAPP + args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: the workers go with it
     )
     try:
         assert proc.stdout is not None
@@ -60,7 +68,7 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
         yield proc
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import Callable
 
 import httpx
 from quart import Quart
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .servers import until
 
 CLIENTS = 50
 TODOS_PER_CLIENT = 4
@@ -78,11 +78,11 @@ async def test_cancelled_requests_do_not_leak_connections(
             asyncio.create_task(live_client.patch(todo["url"], json={"completed": True}))
             for _ in range(8)
         ]
-        await wait_until(lambda: pool.checkedout() == 8, "8 requests waiting in the database")
+        await until(lambda: pool.checkedout() == 8, "8 requests waiting in the database")
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await wait_until(lambda: pool.checkedout() == 0, "connections back in the pool")
+        await until(lambda: pool.checkedout() == 0, "connections back in the pool")
         await locker.rollback()
 
     async with clean_db.connect() as conn:
@@ -98,12 +98,3 @@ async def test_cancelled_requests_do_not_leak_connections(
     # And the server goes on: more requests than the pool has connections all succeed.
     results = await asyncio.gather(*(live_client.get(todo["url"]) for _ in range(30)))
     assert {r.status_code for r in results} == {200}
-
-
-async def wait_until(condition: Callable[[], bool], what: str, limit_s: float = 30) -> None:
-    """Yield to the event loop (where the server runs) until condition() holds."""
-    deadline = time.monotonic() + limit_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {what}")
-        await asyncio.sleep(0)  # let the in-process server make progress
