@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 from quart import Quart, Response, current_app
-from quart_schema.validation import QuerystringValidationError, RequestSchemaValidationError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -117,28 +116,6 @@ def init_app(app: Quart) -> None:
     @app.errorhandler(Problem)
     async def on_problem(problem: Problem) -> Response:
         return problem_response(problem)
-
-    @app.errorhandler(RequestSchemaValidationError)
-    async def on_invalid_request(error: RequestSchemaValidationError) -> Response:
-        cause = error.validation_error
-        where = (
-            "query parameters are"
-            if isinstance(error, QuerystringValidationError)
-            else "request body is"
-        )
-        errors = field_errors(cause) if isinstance(cause, ValidationError) else []
-        if isinstance(error, QuerystringValidationError):
-            errors = [{**e, "parameter": e["pointer"].lstrip("/")} for e in errors]
-        return problem_response(
-            Problem(
-                422,
-                "validation-error",
-                f"The request {where} are not valid."
-                if where.endswith("s")
-                else f"The request {where} is not valid.",
-                errors,
-            )
-        )
 
     @app.errorhandler(HTTPException)
     async def on_http_error(error: HTTPException) -> Response:

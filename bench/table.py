@@ -39,6 +39,8 @@ def render(data: dict[str, Any]) -> str:
     scenarios: list[str] = meta["scenarios"]
     servers = [s["name"] for s in meta["servers"]]
     lines: list[str] = []
+    # One lookup table for both tables: (server, scenario, connections) -> summary row.
+    rows = {(r["server"], r["scenario"], r["connections"]): r for r in summary}
     for conns in meta["connections"]:
         lines.append(f"### {conns} connections\n")
         head = ["server"]
@@ -51,16 +53,7 @@ def render(data: dict[str, Any]) -> str:
             cells = [name]
             non2xx = sockerr = 0
             for scen in scenarios:
-                row = next(
-                    (
-                        r
-                        for r in summary
-                        if r["server"] == name
-                        and r["scenario"] == scen
-                        and r["connections"] == conns
-                    ),
-                    None,
-                )
+                row = rows.get((name, scen, conns))
                 if row is None:
                     cells += ["-"] * 4
                     continue
@@ -81,16 +74,7 @@ def render(data: dict[str, Any]) -> str:
         cells = [name]
         for conns in meta["connections"]:
             for scen in scenarios:
-                row = next(
-                    (
-                        r
-                        for r in summary
-                        if r["server"] == name
-                        and r["scenario"] == scen
-                        and r["connections"] == conns
-                    ),
-                    None,
-                )
+                row = rows.get((name, scen, conns))
                 cells.append(
                     f"{row['cpu_server_pct'] / 100 / row['rps_median'] * 1e6:.0f}"
                     if row and row["rps_median"]
