@@ -15,6 +15,7 @@ RUN pip install -r requirements.lock
 
 COPY pyproject.toml README.md alembic.ini ./
 COPY backend ./backend
+COPY todoapp_tools ./todoapp_tools
 COPY migrations ./migrations
 COPY frontend ./frontend
 RUN pip install --no-deps -e .

@@ -6,9 +6,11 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
-from . import api, db, health, metrics, overload, problems, requestid, web
-from .config import Settings
-from .jsonio import OrjsonProvider
+from . import api
+from .data import db
+from .edge import health, metrics, overload, problems, requestid, web
+from .edge.jsonio import OrjsonProvider
+from .runtime.config import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
 

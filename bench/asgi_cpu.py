@@ -91,9 +91,10 @@ async def main(args: argparse.Namespace) -> None:
     from asgi_lifespan import LifespanManager
     from sqlalchemy import text
 
-    from backend import create_app, migrate
-    from backend.cli import resolve_database
-    from backend.config import Settings
+    from backend import create_app
+    from backend.runtime import migrate
+    from backend.runtime.cli import resolve_database
+    from backend.runtime.config import Settings
 
     settings = resolve_database(Settings.from_env())
     await asyncio.to_thread(migrate.upgrade, settings.database_url or "")

@@ -29,7 +29,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from backend import loadtest  # noqa: E402
+from todoapp_tools import loadtest  # noqa: E402
 
 
 def process_tree(pid: int) -> list[int]:

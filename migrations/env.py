@@ -11,9 +11,9 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from backend.config import asyncpg_url
-from backend.migrate import MIGRATION_LOCK_KEY
-from backend.models import Base
+from backend.data.models import Base
+from backend.runtime.config import asyncpg_url
+from backend.runtime.migrate import MIGRATION_LOCK_KEY
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -15,8 +15,9 @@ from quart import Quart
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from backend import create_app, migrate
-from backend.config import Settings, asyncpg_url
+from backend import create_app
+from backend.runtime import migrate
+from backend.runtime.config import Settings, asyncpg_url
 
 from . import pg
 

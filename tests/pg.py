@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from backend import embedded
+from backend.runtime import embedded
 
 
 def server_url() -> str:

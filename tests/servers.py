@@ -24,9 +24,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from quart import Quart
 
 from backend import create_app
-from backend.config import Settings
+from backend.runtime.config import Settings
 
-TODOAPP = [sys.executable, "-m", "backend.cli"]
+TODOAPP = [sys.executable, "-m", "backend.runtime.cli"]
 # What each server prints once a worker accepts connections: granian's main process prints
 # "Listening at" before its workers have their (SO_REUSEPORT) sockets, so wait for a worker.
 READY_LINES = ("Started worker-", "Running on", "Uvicorn running on")

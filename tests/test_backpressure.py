@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from sqlalchemy import text
 
-from backend.config import Settings
+from backend.runtime.config import Settings
 
 from .servers import app_client, until
 

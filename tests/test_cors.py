@@ -10,7 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from backend import create_app
-from backend.config import Settings
+from backend.runtime.config import Settings
 
 PREFLIGHT = {
     "Origin": "https://app.example",

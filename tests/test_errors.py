@@ -7,7 +7,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from backend import create_app
-from backend.config import Settings
+from backend.runtime.config import Settings
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 from asgi_lifespan import LifespanManager
 
-from backend import create_app, migrate
-from backend.config import Settings
+from backend import create_app
+from backend.runtime import migrate
+from backend.runtime.config import Settings
 
 from . import pg
 

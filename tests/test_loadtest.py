@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from backend import cli, loadtest
+from backend.runtime import cli
+from todoapp_tools import loadtest
 
 
 async def test_loadtest_reports_and_verifies(live_server: str, clean_db: object) -> None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import httpx
 from sqlalchemy import text
 
-from backend.config import Settings
+from backend.runtime.config import Settings
 
 from .servers import app_client, samples, until
 

@@ -15,8 +15,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend import migrate
-from backend.models import Base
+from backend.data.models import Base
+from backend.runtime import migrate
 
 from . import pg
 
@@ -90,7 +90,7 @@ async def test_concurrent_migrators_upgrade_once_without_error(pg_server: str) -
             await holder.execute("SELECT pg_advisory_lock($1)", migrate.MIGRATION_LOCK_KEY)
             procs = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "backend.cli", "db", "upgrade", "head"],
+                    [sys.executable, "-m", "backend.runtime.cli", "db", "upgrade", "head"],
                     env=env,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT,

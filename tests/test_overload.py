@@ -14,7 +14,7 @@ from dataclasses import replace
 import httpx
 from sqlalchemy import text
 
-from backend.config import Settings
+from backend.runtime.config import Settings
 
 from .servers import live_app
 

@@ -9,7 +9,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from backend import create_app
-from backend.config import Settings
+from backend.runtime.config import Settings
 
 
 async def test_a_valid_client_request_id_is_echoed(client: httpx.AsyncClient) -> None:

@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from backend import create_app
-from backend.config import Settings
+from backend.runtime.config import Settings
 
 from . import pg
 from .servers import free_port, server

@@ -10,8 +10,8 @@ from quart import Response, current_app
 from quart_schema import document_response
 from werkzeug.routing import IntegerConverter, Map
 
-from ..problems import Problem
-from ..schemas import Problem as ProblemOut
+from ..domain.schemas import Problem as ProblemOut
+from ..edge.problems import Problem
 
 
 class IdConverter(IntegerConverter):

@@ -6,7 +6,7 @@ from typing import Any
 
 from quart import Response, request
 
-from ..problems import Problem
+from ..edge.problems import Problem
 
 
 def etag(*parts: int) -> str:

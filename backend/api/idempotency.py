@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 from quart import Response, current_app, request
 
-from .. import db
-from ..problems import Problem
-from ..queries import idempotency as keys
+from ..data import db
+from ..data import idempotency as keys
+from ..edge.problems import Problem
 from .validation import Handler, json_payload
 
 MAX_KEY_LENGTH = 255

@@ -7,11 +7,10 @@ from typing import Any
 from quart import Blueprint, Response, request
 from quart_schema import document_response
 
-from .. import db
-from ..problems import Problem
-from ..queries import Row
-from ..queries import lists as store
-from ..schemas import ListCreate, ListOut, ListUpdate, Page
+from ..data import Row, db
+from ..data import lists as store
+from ..domain.schemas import ListCreate, ListOut, ListUpdate, Page
+from ..edge.problems import Problem
 from . import pagination, validation
 from .common import json_response, not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import orjson
 from quart import Response, request
 
-from ..problems import Problem
+from ..edge.problems import Problem
 
 
 def encode_cursor(sort: str, value: Any, last_id: int) -> str:

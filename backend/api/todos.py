@@ -8,11 +8,9 @@ from typing import Any
 from quart import Blueprint, Response, request
 from quart_schema import document_response
 
-from .. import db
-from ..problems import Problem
-from ..queries import Row
-from ..queries import todos as store
-from ..schemas import (
+from ..data import Row, db
+from ..data import todos as store
+from ..domain.schemas import (
     BulkResult,
     CreatedTodos,
     NewTodos,
@@ -24,6 +22,7 @@ from ..schemas import (
     TodoQuery,
     TodoUpdate,
 )
+from ..edge.problems import Problem
 from . import pagination, validation
 from .common import json_response, not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed

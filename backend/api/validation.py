@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from quart import g, request
 from quart_schema import document_querystring, document_request
 
-from ..problems import Problem, field_errors
+from ..edge.problems import Problem, field_errors
 
 Handler = Callable[..., Awaitable[Any]]
 

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from .models import NAME_MAX, TITLE_MAX
+from ..data.models import NAME_MAX, TITLE_MAX
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]

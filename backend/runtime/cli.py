@@ -9,7 +9,7 @@ import os
 import tempfile
 from dataclasses import replace
 
-from . import requestid
+from ..edge import requestid
 from .config import Settings
 
 log = logging.getLogger("todoapp")
@@ -65,7 +65,7 @@ def seed(args: argparse.Namespace) -> int:
 
 
 def loadtest(args: argparse.Namespace) -> int:
-    from . import loadtest as lt
+    from todoapp_tools import loadtest as lt
 
     return lt.main(args)
 

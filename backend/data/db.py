@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from .config import Settings, asyncpg_url
-from .metrics import MeteredPool
+from ..edge.metrics import MeteredPool
+from ..runtime.config import Settings, asyncpg_url
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

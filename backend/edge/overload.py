@@ -15,7 +15,7 @@ import orjson
 from quart import Quart
 from quart.globals import request_ctx
 
-from .config import Settings
+from ..runtime.config import Settings
 from .problems import RETRY_AFTER_SECONDS, unavailable
 
 Scope = dict[str, Any]

@@ -18,7 +18,7 @@ MIGRATION_LOCK_KEY = 0x70D0A9
 
 def alembic_ini() -> Path:
     """alembic.ini of the checkout (or the image's /app): next to the package, else the cwd."""
-    for folder in (Path(__file__).resolve().parent.parent, Path.cwd()):
+    for folder in (Path(__file__).resolve().parents[2], Path.cwd()):
         if (folder / "alembic.ini").is_file():
             return folder / "alembic.ini"
     raise FileNotFoundError("alembic.ini not found next to the backend package or in the cwd")

@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import SEARCH_CONFIG, Todo, TodoList
 from . import Row
+from .models import SEARCH_CONFIG, Todo, TodoList
 
 # Core tables, not ORM entities: statements on them skip the ORM's compile and load layers
 # (about a quarter of the database time per request, measured), and rows come back as-is.

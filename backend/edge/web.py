@@ -7,7 +7,7 @@ from pathlib import Path
 from quart import Blueprint, Quart, Response, send_from_directory
 from quart_schema import hide
 
-FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 
 bp = Blueprint("web", __name__)
 

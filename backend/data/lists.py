@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Todo, TodoList
 from . import Row
+from .models import Todo, TodoList
 
 # Core tables, as in todos.py: no ORM layer on the request path.
 todos = Todo.__table__

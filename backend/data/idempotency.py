@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import IdempotencyKey
 from . import Row
+from .models import IdempotencyKey
 
 KEEP_FOR = timedelta(hours=24)
 

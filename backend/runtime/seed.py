@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from ..data.db import create_engine
+from ..data.models import Todo, TodoList
 from .config import Settings
-from .db import create_engine
-from .models import Todo, TodoList
 
 EXAMPLES: dict[str, list[tuple[str, bool]]] = {
     "Groceries": [("Milk", False), ("Bread", True), ("Coffee beans", False)],
