@@ -22,8 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-TITLE_MAX = 500
-NAME_MAX = 200
+from ..domain.limits import NAME_MAX, TITLE_MAX
+
 # English stemming: "groceries" and "grocery" find each other.
 SEARCH_CONFIG = "english"
 
