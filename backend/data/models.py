@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..domain.limits import NAME_MAX, TITLE_MAX
 
@@ -61,11 +61,6 @@ class TodoList(Timestamps, Versioned, Base):
     # as the INSERT, so concurrent appends queue on this row and never share a position.
     last_position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
-    # lazy="raise": an accidental lazy load in async code fails loudly instead of MissingGreenlet.
-    todos: Mapped[list[Todo]] = relationship(
-        back_populates="todo_list", passive_deletes=True, lazy="raise"
-    )
-
 
 class Todo(Timestamps, Versioned, Base):
     __tablename__ = "todos"
@@ -101,8 +96,6 @@ class Todo(Timestamps, Versioned, Base):
     search: Mapped[str] = mapped_column(
         TSVECTOR, Computed(f"to_tsvector('{SEARCH_CONFIG}', title)", persisted=True)
     )
-
-    todo_list: Mapped[TodoList] = relationship(back_populates="todos", lazy="raise")
 
 
 class IdempotencyKey(Base):
