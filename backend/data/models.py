@@ -41,6 +41,11 @@ class Timestamps:
     )
 
 
+def length_between_1_and(limit: int, column: str, name: str) -> CheckConstraint:
+    """Text that is not empty once trimmed and at most `limit` characters long."""
+    return CheckConstraint(f"char_length(btrim({column})) BETWEEN 1 AND {limit}", name=name)
+
+
 class Versioned:
     # Raised by every change; the ETag, and what If-Match compares (optimistic concurrency).
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
@@ -49,9 +54,7 @@ class Versioned:
 class TodoList(Timestamps, Versioned, Base):
     __tablename__ = "todo_lists"
     __table_args__ = (
-        CheckConstraint(
-            f"char_length(btrim(name)) BETWEEN 1 AND {NAME_MAX}", name="todo_lists_name_check"
-        ),
+        length_between_1_and(NAME_MAX, "name", "todo_lists_name_check"),
         UniqueConstraint("name", name="todo_lists_name_key"),
     )
 
@@ -65,9 +68,7 @@ class TodoList(Timestamps, Versioned, Base):
 class Todo(Timestamps, Versioned, Base):
     __tablename__ = "todos"
     __table_args__ = (
-        CheckConstraint(
-            f"char_length(btrim(title)) BETWEEN 1 AND {TITLE_MAX}", name="todos_title_check"
-        ),
+        length_between_1_and(TITLE_MAX, "title", "todos_title_check"),
         # A list's order is a permutation: no two todos share a position. Deferred to commit,
         # so a move can shift a range of positions by one in a single UPDATE.
         UniqueConstraint(
