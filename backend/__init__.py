@@ -8,7 +8,7 @@ from quart_schema import Info, QuartSchema
 
 from . import api
 from .data import db
-from .edge import health, metrics, overload, problems, requestid, web
+from .edge import auth, health, metrics, overload, problems, requestid, web
 from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
@@ -31,9 +31,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 
     requestid.init_app(app)
+    auth.init_app(app)  # after the request id: a 401 carries it too
     db.init_app(app, settings)
     problems.init_app(app)
-    api.init_app(app)
+    api.init_app(app, accounts=settings.accounts)
     health.init_app(app)
     web.init_app(app)
     # Backpressure, then metrics around it (so its 503s are counted): ASGI middlewares.
@@ -44,8 +45,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         cors(
             app,
             allow_origin="*" if "*" in settings.cors_origins else list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Content-Type", "Authorization"],
             expose_headers=["Location", "ETag", "Link", "X-Total-Count", "X-Request-ID"],
             max_age=600,
         )

@@ -53,9 +53,13 @@ async def clean_db(db_engine: AsyncEngine) -> AsyncEngine:
     """Each test starts from the state a fresh migration leaves: one empty Inbox."""
     async with db_engine.begin() as conn:
         await conn.execute(
-            text("TRUNCATE todos, todo_lists, idempotency_keys RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE todos, todo_lists, idempotency_keys, users, sessions, access_tokens, "
+                "list_members, auth_failures RESTART IDENTITY CASCADE"
+            )
         )
-        await conn.execute(text("INSERT INTO todo_lists (name) VALUES ('Inbox')"))
+        await conn.execute(text("INSERT INTO users (id, username) VALUES (0, NULL)"))
+        await conn.execute(text("INSERT INTO todo_lists (name, owner_id) VALUES ('Inbox', 0)"))
     return db_engine
 
 

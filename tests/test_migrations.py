@@ -62,7 +62,7 @@ async def test_data_survives_down_and_up_of_each_later_revision(pg_server: str) 
         pg.in_thread(command.upgrade)(config, "head")
         conn = await asyncpg.connect(pg.plain(url))
         try:
-            await conn.execute("INSERT INTO todo_lists (name) VALUES ('Kept')")
+            await conn.execute("INSERT INTO todo_lists (name, owner_id) VALUES ('Kept', 0)")
             await conn.execute(
                 "INSERT INTO todos (list_id, title, completed, position) "
                 "SELECT id, 'survivor', true, 7 FROM todo_lists WHERE name = 'Kept'"

@@ -36,6 +36,16 @@ def not_found(kind: str, item_id: int) -> Problem:
     return Problem(404, "not-found", f"There is no {kind} with id {item_id}.")
 
 
+def forbidden(detail: str) -> Problem:
+    """403: the caller can see the resource (so its existence is no secret) but their role
+    on its list does not allow this."""
+    return Problem(403, "forbidden", detail)
+
+
+READ_ONLY = "This list is shared with you as a viewer: you can read it but not change it."
+OWNER_ONLY = "Only the owner of this list can do that."
+
+
 def answers(success: Any, *problems: int, status: int = 200) -> Callable[[Any], Any]:
     """Document what a route answers: its success (`success` with `status`; None for no
     body) and the problem+json statuses it can give."""

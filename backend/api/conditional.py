@@ -9,8 +9,9 @@ from quart import Response, request
 from ..edge.problems import Problem
 
 
-def etag(*parts: int) -> str:
-    """A strong ETag from the resource's version (and, for lists, its live counts)."""
+def etag(*parts: int | str) -> str:
+    """A strong ETag from the resource's version (and, for lists, its live counts and the
+    caller's role)."""
     return '"' + "-".join(str(p) for p in parts) + '"'
 
 

@@ -12,12 +12,14 @@ deadlock. An append takes the list lock inside its own INSERT statement.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Update, func, select, update
 
 from .db import Work
 from .models import Todo, TodoList
+from .scope import editable_lists, editable_todos
 
 todos = Todo.__table__
 lists = TodoList.__table__
@@ -31,25 +33,28 @@ def _highest_position(list_id: Any) -> Any:
     )
 
 
-def claim(list_id: Any, count: int = 1, at_least: int = 0) -> Update:
+def claim(list_id: Any, where: Sequence[Any], count: int = 1, at_least: int = 0) -> Update:
     """UPDATE the list's last_position by `count` (and to at least `at_least`), RETURNING it.
 
     The row lock this takes queues concurrent position changes of the same list; the new value
     is computed from the latest committed row, so two appends never get the same position.
     greatest(..., max(position)) keeps it right after rows were loaded behind the app's back.
+    `where`: the actor's editable lists (data/scope.py), so a list nobody may change is
+    never locked, and a todo never lands in one.
     """
     new_last = func.greatest(lists.c.last_position, _highest_position(lists.c.id), at_least) + count
     return (
         update(lists)
-        .where(lists.c.id == list_id)
+        .where(lists.c.id == list_id, *where)
         .values(last_position=new_last)
         .returning(lists.c.id, lists.c.last_position)
     )
 
 
 async def lock_list(work: Work, list_id: int, at_least: int = 0) -> int | None:
-    """Take the list lock for this transaction; the list's last position, or None if absent."""
-    row = await work.row(claim(list_id, 0, at_least))
+    """Take the list lock for this transaction; the list's last position, or None if absent
+    (or not the actor's to change)."""
+    row = await work.row(claim(list_id, editable_lists(work.actor), 0, at_least))
     return None if row is None else row["last_position"]
 
 
@@ -91,7 +96,7 @@ async def shift_between(work: Work, list_id: int, todo_id: int, old: int, new: i
 async def place(work: Work, list_id: int, order: int | None) -> int:
     """The position for a todo arriving in `list_id`: `order` (room made there) or the end."""
     if order is None:
-        row = await work.row(claim(list_id))
+        row = await work.row(claim(list_id, editable_lists(work.actor)))
         assert row is not None, "the list is locked, so it exists"
         return row["last_position"]
     await make_room(work, list_id, order)
@@ -100,9 +105,11 @@ async def place(work: Work, list_id: int, order: int | None) -> int:
 
 async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> int | None:
     """For a move: lock the todo's list (and the target list, in id order). Returns the
-    todo's list id, or None if the todo is gone; LookupError for an unknown target list.
-    The caller then locks the todo's row and checks it did not move meanwhile."""
-    list_id = await work.scalar(select(todos.c.list_id).where(todos.c.id == todo_id))
+    todo's list id, or None if the todo is gone (or not the actor's to change); LookupError
+    for a target list that is unknown or not theirs to change. The caller then locks the
+    todo's row and checks it did not move meanwhile."""
+    stmt = select(todos.c.list_id).where(todos.c.id == todo_id, *editable_todos(work.actor))
+    list_id = await work.scalar(stmt)
     if list_id is None:
         return None
     for lid in sorted({list_id, other_list or list_id}):

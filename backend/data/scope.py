@@ -1,26 +1,67 @@
-"""What an actor may see: the WHERE conditions every query adds, owned here and nowhere else.
+"""What an actor may see and change: the WHERE conditions every query adds, owned here and
+nowhere else.
 
-Todos are reached through their list, so a todo is visible when its list is. With the one
-implicit user everything is visible and the conditions are empty (no SQL cost); ownership
-and sharing become a change of these two functions.
+A list is visible to its owner and to the users it is shared with (list_members), editable
+by its owner and its editors, and owned by one user. Todos are reached through their list:
+a todo is visible (editable) when its list is. Each condition is "the list's id is among
+the actor's": an owner's lists come from the (owner_id, name) index and shared ones from
+the (user_id, list_id) index, so the cost does not grow with other users' data.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, literal, select, union_all
 
 from ..domain.actor import Actor
-from .models import Todo, TodoList
+from .models import ListMember, Todo, TodoList
 
 todos = Todo.__table__
 lists = TodoList.__table__
+members = ListMember.__table__
+
+OWNER, EDITOR, VIEWER = "owner", "editor", "viewer"
+
+
+def _list_ids(actor: Actor, *roles: str) -> Any:
+    """The ids of the lists the actor owns, plus those shared with them in one of `roles`."""
+    shared = select(members.c.list_id).where(members.c.user_id == actor.user_id)
+    if roles:
+        shared = shared.where(members.c.role.in_(roles))
+    return union_all(select(lists.c.id).where(lists.c.owner_id == actor.user_id), shared)
 
 
 def visible_lists(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todo_lists` rows the actor may see."""
-    return []
+    return [lists.c.id.in_(_list_ids(actor, EDITOR, VIEWER))]
+
+
+def editable_lists(actor: Actor) -> list[ColumnElement[bool]]:
+    """Conditions on `todo_lists` rows whose name and todos the actor may change."""
+    return [lists.c.id.in_(_list_ids(actor, EDITOR))]
+
+
+def owned_lists(actor: Actor) -> list[ColumnElement[bool]]:
+    """Conditions on `todo_lists` rows the actor owns (delete, share)."""
+    return [lists.c.owner_id == actor.user_id]
 
 
 def visible_todos(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todos` rows the actor may see (through their list)."""
-    return []
+    return [todos.c.list_id.in_(_list_ids(actor, EDITOR, VIEWER))]
+
+
+def editable_todos(actor: Actor) -> list[ColumnElement[bool]]:
+    """Conditions on `todos` rows the actor may change (through their list)."""
+    return [todos.c.list_id.in_(_list_ids(actor, EDITOR))]
+
+
+def role(actor: Actor) -> ColumnElement[str]:
+    """The actor's role on a `todo_lists` row: owner, editor or viewer (None: not theirs)."""
+    shared = (
+        select(members.c.role)
+        .where(members.c.list_id == lists.c.id, members.c.user_id == actor.user_id)
+        .scalar_subquery()
+    )
+    return case((lists.c.owner_id == actor.user_id, literal(OWNER)), else_=shared)

@@ -18,7 +18,7 @@ from . import Row, positions
 from .db import Work
 from .lists import default_list_id
 from .models import SEARCH_CONFIG, Todo
-from .scope import visible_todos
+from .scope import editable_lists, editable_todos, visible_todos
 
 # Core tables, not ORM entities: statements on them skip the ORM's compile and load layers
 # (about a quarter of the database time per request, measured), and rows come back as-is.
@@ -35,7 +35,7 @@ SORT_COLUMNS = {
 
 
 class NoSuchList(LookupError):
-    """A todo was sent to lists that do not exist (or that the actor may not see)."""
+    """A todo was sent to lists that do not exist (or that the actor may not change)."""
 
     def __init__(self, indexes: Sequence[int] = ()) -> None:
         super().__init__(indexes)
@@ -48,8 +48,10 @@ class Filter:
     completed: bool | None = None
     q: str | None = None
 
-    def conditions(self, work: Work) -> list[ColumnElement[bool]]:
-        conditions = visible_todos(work.actor)
+    def conditions(self, work: Work, *, writing: bool = False) -> list[ColumnElement[bool]]:
+        """The filter's conditions, within the todos the actor may see (or, `writing`,
+        change: a bulk write never touches a list shared with them as a viewer)."""
+        conditions = (editable_todos if writing else visible_todos)(work.actor)
         if self.list_id is not None:
             conditions.append(todos.c.list_id == self.list_id)
         if self.completed is not None:
@@ -73,6 +75,10 @@ def _matches(q: str) -> ColumnElement[bool]:
 
 def _one(work: Work, todo_id: int) -> list[ColumnElement[bool]]:
     return [todos.c.id == todo_id, *visible_todos(work.actor)]
+
+
+def _editable_one(work: Work, todo_id: int) -> list[ColumnElement[bool]]:
+    return [todos.c.id == todo_id, *editable_todos(work.actor)]
 
 
 def _version_matches(versions: Sequence[int] | None) -> list[ColumnElement[bool]]:
@@ -117,7 +123,7 @@ async def append_todo(work: Work, fields: Mapping[str, Any], list_id: int | None
     """Insert at the end of the list (default: the actor's first list) in ONE statement.
     Raises NoSuchList if the list does not exist."""
     target = list_id if list_id is not None else default_list_id(work.actor)
-    claimed = positions.claim(target).cte("claimed")
+    claimed = positions.claim(target, editable_lists(work.actor)).cte("claimed")
     names = list(fields)
     source = select(claimed.c.id, claimed.c.last_position, *[literal(fields[n]) for n in names])
     stmt = (
@@ -207,10 +213,10 @@ async def update_fields(
     work: Work, todo_id: int, changes: Mapping[str, Any], versions: Sequence[int] | None = None
 ) -> Row | None:
     """Set fields in ONE statement, only if the version matches (when given).
-    None when the todo is absent or its version differs."""
+    None when the todo is absent, not the actor's to change, or its version differs."""
     stmt = (
         update(todos)
-        .where(*_one(work, todo_id), *_version_matches(versions))
+        .where(*_editable_one(work, todo_id), *_version_matches(versions))
         .values(_changed(**changes))
         .returning(*COLUMNS)
     )
@@ -226,7 +232,8 @@ async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> Row
         raise NoSuchList() from None
     if list_id is None:
         return None
-    row = await work.row(select(*COLUMNS).where(*_one(work, todo_id)).with_for_update())
+    stmt = select(*COLUMNS).where(*_editable_one(work, todo_id)).with_for_update()
+    row = await work.row(stmt)
     if row is not None and row["list_id"] != list_id:  # moved meanwhile: lock its new list
         return await lock_for_move(work, todo_id, other_list)
     return row
@@ -256,7 +263,7 @@ async def set_completed(work: Work, where: Filter, completed: bool) -> int:
     """Toggle all: one UPDATE; todos already in that state keep their version."""
     stmt = (
         update(todos)
-        .where(*where.conditions(work), todos.c.completed.is_not(completed))
+        .where(*where.conditions(work, writing=True), todos.c.completed.is_not(completed))
         .values(_changed(completed=completed))
     )
     return await work.rowcount(stmt)
@@ -264,10 +271,12 @@ async def set_completed(work: Work, where: Filter, completed: bool) -> int:
 
 async def delete_todo(work: Work, todo_id: int, versions: Sequence[int] | None = None) -> bool:
     stmt = (
-        delete(todos).where(*_one(work, todo_id), *_version_matches(versions)).returning(todos.c.id)
+        delete(todos)
+        .where(*_editable_one(work, todo_id), *_version_matches(versions))
+        .returning(todos.c.id)
     )
     return await work.row(stmt) is not None
 
 
 async def delete_todos(work: Work, where: Filter) -> int:
-    return await work.rowcount(delete(todos).where(*where.conditions(work)))
+    return await work.rowcount(delete(todos).where(*where.conditions(work, writing=True)))

@@ -5,3 +5,6 @@ NAME_MAX = 200  # characters of a list's name
 # Positions are PostgreSQL integers; the cap leaves room to append a billion more after it.
 MAX_ORDER = 1_000_000_000
 MAX_BULK = 1000  # todos in one bulk create
+USERNAME_MIN, USERNAME_MAX = 3, 40  # characters: letters, digits, ".", "_", "-"
+PASSWORD_MIN, PASSWORD_MAX = 10, 1000  # characters
+TOKEN_NAME_MAX = 100  # characters of an access token's name

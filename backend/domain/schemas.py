@@ -17,7 +17,17 @@ from pydantic import (
     field_validator,
 )
 
-from .limits import MAX_BULK, MAX_ORDER, NAME_MAX, TITLE_MAX
+from .limits import (
+    MAX_BULK,
+    MAX_ORDER,
+    NAME_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    TITLE_MAX,
+    TOKEN_NAME_MAX,
+    USERNAME_MAX,
+    USERNAME_MIN,
+)
 
 
 @dataclass(frozen=True)
@@ -132,15 +142,82 @@ class ListUpdate(Patch):
     name: Name | None = None
 
 
+Role = Literal["owner", "editor", "viewer"]
+
+
 class ListOut(BaseModel):
     id: int
     name: str
+    # The owner's username (null: the implicit user of AUTH=off), and the caller's role.
+    owner: str | None
+    role: Role
     version: int
     active_count: int
     completed_count: int
     url: str
     created_at: datetime
     updated_at: datetime
+
+
+# --- accounts --------------------------------------------------------------------------
+
+USERNAME_PATTERN = rf"^[A-Za-z0-9._-]{{{USERNAME_MIN},{USERNAME_MAX}}}$"
+Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
+NewPassword = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+# What a sign-in accepts: any text up to the maximum (a longer one cannot be right, and
+# hashing megabytes would be a way to burn the server's CPU).
+GivenPassword = Annotated[str, StringConstraints(max_length=PASSWORD_MAX)]
+GivenUsername = Annotated[str, StringConstraints(max_length=USERNAME_MAX)]
+
+
+class Signup(Input):
+    username: Username
+    password: NewPassword
+
+
+class Login(Input):
+    username: GivenUsername
+    password: GivenPassword
+
+
+class PasswordChange(Input):
+    current_password: GivenPassword
+    new_password: NewPassword
+
+
+class AccountDeletion(Input):
+    password: GivenPassword
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str | None  # null: the implicit user of AUTH=off
+
+
+class TokenCreate(Input):
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TOKEN_NAME_MAX)
+    ]
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    token: str  # the secret: shown in this answer only
+
+
+class MemberSet(Input):
+    role: Literal["editor", "viewer"]
+
+
+class MemberOut(BaseModel):
+    username: str | None
+    role: Role
 
 
 class Problem(BaseModel):

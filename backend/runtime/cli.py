@@ -1,11 +1,13 @@
-"""The `todoapp` command: serve, db (Alembic), seed."""
+"""The `todoapp` command: serve, db (Alembic), seed, users, loadtest."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
+import sys
 import tempfile
 from dataclasses import replace
 
@@ -36,6 +38,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers or settings.workers,
         server=(args.server or settings.server).lower(),
     )
+    refuse_remote_without_accounts(settings)
     settings = resolve_database(settings)
     # Once, before any worker starts (not in a per-worker startup hook).
     migrate.upgrade(settings.database_url or "")
@@ -44,6 +47,27 @@ def serve(args: argparse.Namespace) -> int:
         # Set before any worker imports prometheus_client: /metrics then sums all workers.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="todoapp-metrics-")
     return servers.run(settings.server, settings)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may well be reachable from elsewhere
+
+
+def refuse_remote_without_accounts(settings: Settings) -> None:
+    """AUTH=off gives every request the run of every todo: only on this machine, unless
+    AUTH_OFF_ALLOW_REMOTE=1 says the network in between is trusted."""
+    remote = not is_loopback(settings.host)
+    if settings.auth == "off" and remote and not settings.auth_off_allow_remote:
+        raise SystemExit(
+            f"todoapp: refusing to serve {settings.host} with AUTH=off (no accounts: anyone "
+            "who can reach it can read and change every todo); use AUTH=on, bind "
+            "127.0.0.1, or set AUTH_OFF_ALLOW_REMOTE=1"
+        )
 
 
 def db(args: argparse.Namespace) -> int:
@@ -59,8 +83,26 @@ def seed(args: argparse.Namespace) -> int:
 
     settings = resolve_database(Settings.from_env())
     migrate.upgrade(settings.database_url or "")
-    created = asyncio.run(run_seed(settings))
+    owner = 0
+    if args.user:
+        from . import users
+
+        owner = asyncio.run(users.user_id(settings, args.user))
+    created = asyncio.run(run_seed(settings, owner))
     print(f"seeded: {created} new lists" if created else "seed data already present")
+    return 0
+
+
+def users_(args: argparse.Namespace) -> int:
+    from . import migrate, users
+
+    settings = resolve_database(Settings.from_env())
+    migrate.upgrade(settings.database_url or "")
+    try:
+        print(users.ACTIONS[args.action](settings, args))
+    except users.Refused as refused:
+        print(f"todoapp users {args.action}: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -92,7 +134,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=db)
 
     p = commands.add_parser("seed", help="load a few example lists and todos (idempotent)")
+    p.add_argument("--user", help="for this account (default: the implicit user of AUTH=off)")
     p.set_defaults(func=seed)
+
+    p = commands.add_parser("users", help="accounts: create, list, set-password, delete, claim")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, help_ in (
+        ("create", "a new account (password from the terminal, or stdin's first line)"),
+        ("set-password", "a new password for an account (ends its sessions)"),
+        ("delete", "an account with its lists, todos, sessions and tokens"),
+        ("claim", "give the lists of AUTH=off's implicit user to an account"),
+    ):
+        a = actions.add_parser(name, help=help_)
+        a.add_argument("username")
+        if name == "delete":
+            a.add_argument("--yes", action="store_true", help="do not ask first")
+    actions.add_parser("list", help="every account with its lists, sessions and tokens")
+    p.set_defaults(func=users_)
 
     p = commands.add_parser(
         "loadtest", help="mixed load against a running server, then verify what it acknowledged"

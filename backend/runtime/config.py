@@ -17,6 +17,17 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+    return value
+
+
 def default_data_dir() -> Path:
     # A per-user folder that survives restarts (e.g. ~/.local/share/todoapp on Linux).
     return platformdirs.user_data_path("todoapp")
@@ -39,6 +50,12 @@ class Settings:
     max_in_flight: int = 256
     request_timeout: float = 30.0
     server: str = "granian"
+    # Accounts (README, "Accounts"): "on", or "off" for one implicit user who owns everything.
+    auth: str = "off"
+    signup: str = "open"  # "closed": only `todoapp users create` makes accounts
+    cookie_secure: bool = False  # Secure session cookies over plain HTTP too (behind TLS)
+    metrics_token: str | None = None  # bearer token for /metrics; unset: loopback only
+    auth_off_allow_remote: bool = False  # AUTH=off on a non-loopback address, knowingly
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,7 +75,16 @@ class Settings:
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
             server=os.environ.get("SERVER", cls.server).lower(),
+            auth=_choice("AUTH", cls.auth, ("on", "off")),
+            signup=_choice("SIGNUP", cls.signup, ("open", "closed")),
+            cookie_secure=_flag("COOKIE_SECURE"),
+            metrics_token=os.environ.get("METRICS_TOKEN") or None,
+            auth_off_allow_remote=_flag("AUTH_OFF_ALLOW_REMOTE"),
         )
+
+    @property
+    def accounts(self) -> bool:
+        return self.auth == "on"
 
 
 def asyncpg_url(url: str) -> str:

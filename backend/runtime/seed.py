@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..data.db import create_engine
 from ..data.models import Todo, TodoList
+from ..domain.actor import IMPLICIT_USER_ID
 from .config import Settings
 
 EXAMPLES: dict[str, list[tuple[str, bool]]] = {
@@ -16,8 +17,9 @@ EXAMPLES: dict[str, list[tuple[str, bool]]] = {
 }
 
 
-async def seed(settings: Settings) -> int:
-    """Create the example lists that do not exist yet, with their todos; return how many."""
+async def seed(settings: Settings, owner_id: int = IMPLICIT_USER_ID) -> int:
+    """Create the example lists that do not exist yet, with their todos, for `owner_id` (by
+    default the implicit user of AUTH=off); return how many."""
     engine = create_engine(settings)
     created = 0
     try:
@@ -25,8 +27,8 @@ async def seed(settings: Settings) -> int:
             for name, todos in EXAMPLES.items():
                 stmt = (
                     pg_insert(TodoList)
-                    .values(name=name)
-                    .on_conflict_do_nothing(index_elements=[TodoList.name])
+                    .values(name=name, owner_id=owner_id)
+                    .on_conflict_do_nothing(constraint="todo_lists_owner_id_name_key")
                     .returning(TodoList.id)
                 )
                 list_id = (await conn.execute(stmt)).scalar()
@@ -41,9 +43,8 @@ async def seed(settings: Settings) -> int:
                     ],
                 )
             # Fills the Inbox only if it is empty, so a rerun doesn't duplicate.
-            inbox = (
-                await conn.execute(select(TodoList.id).order_by(TodoList.id).limit(1))
-            ).scalar()
+            first = select(TodoList.id).where(TodoList.owner_id == owner_id)
+            inbox = (await conn.execute(first.order_by(TodoList.id).limit(1))).scalar()
             has_todos = (
                 await conn.execute(select(Todo.id).where(Todo.list_id == inbox).limit(1))
             ).first()
