@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 
     requestid.init_app(app)
-    auth.init_app(app)  # after the request id: a 401 carries it too
+    auth.init_app(app, settings)  # before overload: the deadline covers the look-up too
     db.init_app(app, settings)
     problems.init_app(app)
     api.init_app(app, accounts=settings.accounts)

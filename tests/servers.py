@@ -26,6 +26,8 @@ from quart import Quart
 from backend import create_app
 from backend.runtime.config import Settings
 
+from .users import AUTH_HEADERS
+
 TODOAPP = [sys.executable, "-m", "backend.runtime.cli"]
 # What each server prints once a worker accepts connections: granian's main process prints
 # "Listening at" before its workers have their (SO_REUSEPORT) sockets, so wait for a worker.
@@ -76,9 +78,12 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
 async def app_client(settings: Settings) -> AsyncIterator[tuple[Quart, httpx.AsyncClient]]:
     """A fresh app (own engine and pool) with its lifespan run, and an in-process client."""
     app = create_app(settings)
+    headers = AUTH_HEADERS if settings.accounts else {}  # alice's (clean_db makes her)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", headers=headers
+        ) as c:
             yield app, c
 
 

@@ -12,6 +12,8 @@ from asgi_lifespan import LifespanManager
 from backend import create_app
 from backend.runtime.config import Settings
 
+from .users import AUTH_HEADERS
+
 PREFLIGHT = {
     "Origin": "https://app.example",
     "Access-Control-Request-Method": "PATCH",
@@ -23,7 +25,9 @@ async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers=AUTH_HEADERS
+        ) as c:
             yield c
 
 

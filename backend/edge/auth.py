@@ -23,6 +23,7 @@ import hmac
 import ipaddress
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from quart import Quart, Response, current_app, g, request
@@ -111,22 +112,21 @@ def _check_origin(settings: Settings, *, required: bool) -> None:
         raise Problem(403, "csrf", "Requests from other sites are not allowed.")
 
 
-async def authenticate() -> None:
-    """before_request: set g.actor (and g.session for the cookie's session)."""
-    settings: Settings = current_app.extensions["settings"]
+async def authenticate(settings: Settings) -> None:
+    """Set g.actor (and g.session for the cookie's session) for a request under /api."""
     path = request.path
-    if path == "/metrics":
-        _guard_metrics(settings)
     if not settings.accounts:
         g.actor = IMPLICIT
         return
     g.actor, g.session = None, None
+    if request.method == "OPTIONS":
+        return  # CORS preflights carry no credentials; the answer touches no data
     token = _bearer()
     if token is not None:
         user_id = await _user_for(token, credentials.token_user)
-        if user_id is None and path.startswith("/api/"):
+        if user_id is None:
             raise unauthorized("This access token is not valid (revoked, or mistyped).")
-        g.actor = Actor(user_id) if user_id is not None else None
+        g.actor = Actor(user_id)
         return
     secret = request.cookies.get(COOKIE)
     unsafe = request.method in UNSAFE
@@ -138,7 +138,7 @@ async def authenticate() -> None:
         user_id = await _user_for(secret, credentials.session_user)
         if user_id is not None:
             g.actor, g.session = Actor(user_id), credentials.digest(secret)
-    if g.actor is None and path.startswith("/api/") and not path.startswith(PUBLIC_API):
+    if g.actor is None and not path.startswith(PUBLIC_API):
         raise unauthorized()
 
 
@@ -178,6 +178,20 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax")
 
 
-def init_app(app: Quart) -> None:
+def init_app(app: Quart, settings: Settings) -> None:
+    """Authenticate every request under /api (and guard /metrics) as the first step of its
+    dispatch. Call before overload.init_app: its deadline then covers the credential
+    look-up too, and probes (/healthz, /readyz) never wait for the database here."""
     app.extensions["credential_cache"] = CredentialCache()
-    app.before_request(authenticate)
+    dispatch = app.dispatch_request
+
+    async def dispatch_request(request_context: Any = None) -> Any:
+        path = request.path
+        if path.startswith("/api/"):
+            await authenticate(settings)
+        elif path == "/metrics":
+            _guard_metrics(settings)
+        return await dispatch(request_context)
+
+    # Like overload.py: an instance attribute wraps every view, no before_request hook.
+    app.dispatch_request = dispatch_request  # type: ignore[method-assign]
