@@ -22,11 +22,18 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings
 
+    # With accounts, the API takes an access token (bearer) or the session cookie.
+    credentials = {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "session": {"type": "apiKey", "in_": "cookie", "name": auth.COOKIE},
+    }
     QuartSchema(
         app,
         info=Info(title="todoapp", version="1"),
         redoc_ui_path=None,
         scalar_ui_path=None,
+        security_schemes=credentials if settings.accounts else None,
+        security=[{"bearer": []}, {"session": []}] if settings.accounts else None,
     )
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 

@@ -247,3 +247,18 @@ async def test_first_account_takes_over_the_data_of_before(
     second = await signup(anonymous, "second")
     lists = (await anonymous.get("/api/lists", headers=bearer(second))).json()
     assert [lst["name"] for lst in lists] == ["Inbox"]
+
+
+async def test_hostile_input_is_refused_before_the_database(
+    anonymous: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """Text PostgreSQL cannot store (NUL) or names that cannot exist never reach it."""
+    for username in ("al\x00ice", "alice'; --", "a" * 41):
+        body = {"username": username, "password": "whatever it is"}
+        response = await anonymous.post("/api/auth/login", json=body)
+        assert response.status_code in (400, 422), username
+    for name in ("nul\x00name", "new\nline"):
+        response = await client.post("/api/tokens", json={"name": name})
+        assert response.status_code == 422, name
+    member = await client.put("/api/lists/1/members/bo%00b", json={"role": "viewer"})
+    assert member.status_code == 404

@@ -13,9 +13,11 @@ from sqlalchemy import text
 from backend.runtime import cli
 from todoapp_tools import loadtest
 
+from .users import ALICE_TOKEN
+
 
 async def test_loadtest_reports_and_verifies(live_server: str, clean_db: object) -> None:
-    report = await loadtest.run(live_server, clients=4, duration=2, seed=7)
+    report = await loadtest.run(live_server, clients=4, duration=2, seed=7, token=ALICE_TOKEN)
 
     assert report.ok, report.failures
     assert report.requests > 0
@@ -40,6 +42,7 @@ async def test_loadtest_command_prints_json_and_exits_0(
     live_server: str, clean_db: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["loadtest", "--url", live_server, "--clients", "2", "--duration", "1", "--json"]
+    argv += ["--token", ALICE_TOKEN]
     # Its own event loop in a thread; the live server keeps running in this one.
     code = await asyncio.to_thread(cli.main, argv)
     out = json.loads(capsys.readouterr().out)

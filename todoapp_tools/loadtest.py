@@ -302,11 +302,16 @@ async def run(
     keep: bool = False,
     progress: TextIO | None = None,
     request_timeout: float = 30.0,
+    token: str | None = None,
 ) -> Report:
     report = Report(url=url, clients=clients, duration_s=duration)
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=request_timeout) as client:
+    # An access token of the account to load (AUTH=on); none for AUTH=off.
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(
+        base_url=url, limits=limits, timeout=request_timeout, headers=headers
+    ) as client:
         name = f"loadtest-{uuid.uuid4().hex[:12]}"
         response = await client.post("/api/lists", json={"name": name})
         response.raise_for_status()
@@ -415,6 +420,7 @@ def main(args: Any) -> int:
             seed=args.seed,
             keep=args.keep,
             progress=sys.stderr,
+            token=args.token,
         )
     )
     print(report.to_json() if args.json else format_report(report))

@@ -167,7 +167,6 @@ NewPassword = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_leng
 # What a sign-in accepts: any text up to the maximum (a longer one cannot be right, and
 # hashing megabytes would be a way to burn the server's CPU).
 GivenPassword = Annotated[str, StringConstraints(max_length=PASSWORD_MAX)]
-GivenUsername = Annotated[str, StringConstraints(max_length=USERNAME_MAX)]
 
 
 class Signup(Input):
@@ -176,7 +175,7 @@ class Signup(Input):
 
 
 class Login(Input):
-    username: GivenUsername
+    username: Username  # one that cannot exist is a format error (no database look-up)
     password: GivenPassword
 
 
@@ -195,8 +194,15 @@ class UserOut(BaseModel):
 
 
 class TokenCreate(Input):
+    # No control characters (PostgreSQL text cannot even hold NUL).
     name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TOKEN_NAME_MAX)
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=1,
+            max_length=TOKEN_NAME_MAX,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+        ),
     ]
 
 

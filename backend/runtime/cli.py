@@ -161,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed for a repeatable request mix")
     p.add_argument("--keep", action="store_true", help="keep the run's list afterwards")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--token",
+        default=os.environ.get("TODOAPP_TOKEN"),
+        help="access token to send (AUTH=on; default: TODOAPP_TOKEN)",
+    )
     p.set_defaults(func=loadtest)
     return parser
 

@@ -51,7 +51,7 @@ class Settings:
     request_timeout: float = 30.0
     server: str = "granian"
     # Accounts (README, "Accounts"): "on", or "off" for one implicit user who owns everything.
-    auth: str = "off"
+    auth: str = "on"
     signup: str = "open"  # "closed": only `todoapp users create` makes accounts
     cookie_secure: bool = False  # Secure session cookies over plain HTTP too (behind TLS)
     metrics_token: str | None = None  # bearer token for /metrics; unset: loopback only
