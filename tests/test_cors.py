@@ -7,12 +7,10 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from backend import create_app
 from backend.runtime.config import Settings
 
-from .users import AUTH_HEADERS
+from .servers import app_client
 
 PREFLIGHT = {
     "Origin": "https://app.example",
@@ -22,13 +20,8 @@ PREFLIGHT = {
 
 
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://t", headers=AUTH_HEADERS
-        ) as c:
-            yield c
+    async with app_client(settings) as (_, c):  # signed in as alice
+        yield c
 
 
 @pytest.fixture

@@ -65,6 +65,17 @@ async def limited(username: str, attempt: Callable[[], Awaitable[T]]) -> T:
     return result
 
 
+def refuse_common(password: str, pointer: str) -> None:
+    """422 for one of the most common passwords (the length rules are in the schemas)."""
+    if passwords.is_common(password):
+        raise Problem(
+            422,
+            "validation-error",
+            "This password is one of the most common ones; choose another.",
+            [{"pointer": pointer, "detail": "too common"}],
+        )
+
+
 def _signed_in(user: Any, secret: str, status: int) -> Response:
     response = json_response({"id": user["id"], "username": user["username"]}, status)
     edge.set_session_cookie(response, secret)
@@ -91,13 +102,7 @@ async def signup(data: Signup) -> Response:
         raise Problem(403, "signup-closed", "Sign-up is closed here; ask the administrator.")
 
     async def attempt() -> tuple[Any, str]:
-        if passwords.is_common(data.password):
-            raise Problem(
-                422,
-                "validation-error",
-                "This password is one of the most common ones; choose another.",
-                [{"pointer": "/password", "detail": "too common"}],
-            )
+        refuse_common(data.password, "/password")
         password_hash = await passwords.hash_password(data.password)
         async with db.transaction(NOBODY) as work:
             user = await users.create(work, data.username, password_hash)
@@ -188,13 +193,7 @@ async def _check_password(password: str) -> Any:
 async def change_password(data: PasswordChange) -> Response:
     """New password; every session ends and this browser gets a new one (tokens stay)."""
     user = await _check_password(data.current_password)
-    if passwords.is_common(data.new_password):
-        raise Problem(
-            422,
-            "validation-error",
-            "This password is one of the most common ones; choose another.",
-            [{"pointer": "/new_password", "detail": "too common"}],
-        )
+    refuse_common(data.new_password, "/new_password")
     new_hash = await passwords.hash_password(data.new_password)
     async with db.transaction() as work:
         await users.set_password(work, user["id"], new_hash)

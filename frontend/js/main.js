@@ -2,18 +2,27 @@
 // the router reads the URL. Nothing here knows about markup or HTTP.
 
 import * as api from './api.js';
-import { Router } from './router.js';
+import { parseLocation, Router } from './router.js';
 import { Store } from './store.js';
 import { ConfirmDialog } from './views/confirm.js';
 import { ListsView } from './views/lists.js';
 import { Notice } from './views/notice.js';
+import { ShareDialog } from './views/share.js';
+import { SignInView } from './views/signin.js';
 import { TodoView } from './views/todos.js';
+import { TokensDialog } from './views/tokens.js';
+import { UserMenu } from './views/usermenu.js';
 
 const store = new Store(api);
 const todoView = new TodoView(document.querySelector('.todoapp'));
 const listsView = new ListsView(document.querySelector('.sidebar'));
 const notice = new Notice(document.querySelector('.notice'));
 const confirmDialog = new ConfirmDialog(document.querySelector('.confirm'));
+const signIn = new SignInView();
+const userMenu = new UserMenu(document.querySelector('.lists-panel'));
+const tokensDialog = new TokensDialog();
+const shareDialog = new ShareDialog();
+const todoRoot = document.querySelector('.todoapp');
 let filter = 'all';
 
 function render() {
@@ -21,6 +30,21 @@ function render() {
   todoView.render({ items: store.items, filter, loading: store.loading, listName });
   listsView.render({ lists: store.lists, currentId: store.listId });
   document.title = listName ? `${listName} · todoapp` : 'todoapp';
+  showReadOnly(store.currentList?.role === 'viewer');
+}
+
+// A list shared with the user as a viewer: shown, but nothing in it can be changed.
+function showReadOnly(readOnly) {
+  todoRoot.classList.toggle('read-only', readOnly);
+  for (const box of todoRoot.querySelectorAll('.toggle, .toggle-all')) box.disabled = readOnly;
+  todoRoot.querySelector('.new-todo').hidden = readOnly;
+}
+for (const type of ['dblclick', 'keydown']) {
+  // Caught before the todo view's own handlers: no editing in a read-only list.
+  todoRoot.querySelector('.todo-list').addEventListener(type, (event) => {
+    const editing = type === 'dblclick' || (event.key === 'Enter' && !event.target.matches('.edit'));
+    if (todoRoot.classList.contains('read-only') && editing) event.stopImmediatePropagation();
+  }, { capture: true });
 }
 
 store.subscribe(render);
@@ -71,8 +95,15 @@ listsView.bindDelete(async (id, name) => {
   await deleting;
 });
 
+// --- accounts ----------------------------------------------------------------------
+
+let routing = false;
+
 async function start() {
+  let me;
   try {
+    me = await api.account.me();
+    if (me === null) return; // signed out: the sign-in screen is up (onUnauthorized)
     await store.loadLists();
     if (!store.lists.length) await store.createList('Inbox');
   } catch (error) {
@@ -81,7 +112,44 @@ async function start() {
     notice.show(`Could not load your lists: ${error.message}`);
     return;
   }
-  await router.start();
+  signIn.hide();
+  if (me.username) userMenu.show(me.username); // none for AUTH=off's implicit user
+  if (routing) {
+    store.listId = null; // signed in again: load the list afresh
+    await router.onChange(parseLocation());
+  } else {
+    routing = true;
+    await router.start();
+  }
 }
+
+api.onUnauthorized(() => {
+  userMenu.hide();
+  signIn.show(routing ? 'Your session has ended. Sign in again.' : '');
+});
+signIn.bindSubmit(async (mode, username, password) => {
+  await (mode === 'signup' ? api.account.signUp : api.account.signIn)(username, password);
+  await start();
+});
+tokensDialog.bind(api.tokens);
+shareDialog.bind(api.members);
+userMenu.bind({
+  tokens: () => tokensDialog.open(),
+  // A page load afterwards: nothing of this user stays in the page.
+  signOut: async () => {
+    await api.account.signOut().catch(() => {});
+    window.location.assign('/');
+  },
+  everywhere: async () => {
+    await api.account.signOutEverywhere().catch(() => {});
+    window.location.assign('/');
+  },
+});
+document.querySelector('.sidebar').addEventListener('click', (event) => {
+  const button = event.target.closest('.share-list');
+  if (!button) return;
+  const list = store.lists.find((l) => l.id === Number(button.closest('li').dataset.id));
+  if (list) shareDialog.open(list);
+});
 
 start();

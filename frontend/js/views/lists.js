@@ -133,7 +133,9 @@ export class ListsView {
     name.className = 'list-name';
     const count = document.createElement('span');
     count.className = 'list-count';
-    link.append(name, count);
+    const shared = document.createElement('span'); // "alice · viewer" on others' lists
+    shared.className = 'list-shared';
+    link.append(name, shared, count);
     const rename = document.createElement('button');
     rename.type = 'button';
     rename.className = 'rename-list';
@@ -145,7 +147,11 @@ export class ListsView {
     const edit = document.createElement('input');
     edit.className = 'list-edit';
     edit.maxLength = 200;
-    li.append(link, edit, rename, remove);
+    const share = document.createElement('button');
+    share.type = 'button';
+    share.className = 'share-list';
+    share.textContent = 'Share';
+    li.append(link, edit, rename, share, remove);
     this.elements.set(key, li);
     return li;
   }
@@ -172,5 +178,14 @@ export class ListsView {
     // The last list stays: the app always shows one.
     remove.disabled = !saved || !deletable;
     li.querySelector('.rename-list').disabled = !saved;
+    // Shared lists: whose, and what the user may do. Only owners share or delete; viewers
+    // do not rename. (AUTH=off: every list is the implicit user's, whose owner is null.)
+    const owned = !list.role || list.role === 'owner';
+    li.querySelector('.list-shared').textContent = owned ? '' : `${list.owner} · ${list.role}`;
+    const share = li.querySelector('.share-list');
+    share.hidden = !owned || !list.owner;
+    share.setAttribute('aria-label', `Share “${list.name}”`);
+    remove.hidden = !owned;
+    li.querySelector('.rename-list').hidden = list.role === 'viewer';
   }
 }
