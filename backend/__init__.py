@@ -8,7 +8,7 @@ from quart_schema import Info, QuartSchema
 
 from . import api
 from .data import db
-from .edge import health, metrics, overload, problems, requestid, web
+from .edge import docs, health, metrics, overload, problems, requestid, web
 from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
@@ -25,6 +25,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     QuartSchema(
         app,
         info=Info(title="todoapp", version="1"),
+        openapi_path=docs.OPENAPI_PATH,
+        # /docs is ours (edge/docs.py): quart-schema's pages load their scripts from a CDN.
+        swagger_ui_path=None,
         redoc_ui_path=None,
         scalar_ui_path=None,
     )
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     api.init_app(app)
     health.init_app(app)
     web.init_app(app)
+    docs.init_app(app)
     # Backpressure, then metrics around it (so its 503s are counted): ASGI middlewares.
     overload.init_app(app, settings)
     metrics.init_app(app)

@@ -62,4 +62,19 @@ async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None
     }
     docs = await client.get("/docs")
     assert docs.status_code == 200
-    assert "openapi.json" in docs.text
+    assert docs.text.startswith("<!doctype html>")
+    assert "//" not in docs.text.replace("<!doctype", "")  # no URL of another host
+    init = await client.get("/docs/init.js")
+    assert init.headers["content-type"].startswith("text/javascript")
+    assert '"/openapi.json"' in init.text
+
+
+async def test_docs_serve_only_the_assets_the_page_uses(client: httpx.AsyncClient) -> None:
+    css = await client.get("/docs/assets/swagger-ui.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"] == "text/css; charset=utf-8"
+    assert "default-src 'none'" in css.headers["content-security-policy"]
+    for other in ("swagger-editor-bundle.js", "..%2F..%2Fcore.py", "%2Fetc%2Fpasswd", "LICENSE"):
+        response = await client.get(f"/docs/assets/{other}")
+        assert response.status_code == 404, other
+        assert response.headers["content-type"] == "application/problem+json"
