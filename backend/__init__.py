@@ -17,7 +17,7 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or Settings.from_env()
-    requestid.configure_logging(settings.log_level)
+    requestid.configure_logging(settings.log_level, settings.log_format)
     app = Quart(__name__, static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings

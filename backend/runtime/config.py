@@ -17,6 +17,13 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def log_format() -> str:
+    value = os.environ.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return value
+
+
 def default_data_dir() -> Path:
     # A per-user folder that survives restarts (e.g. ~/.local/share/todoapp on Linux).
     return platformdirs.user_data_path("todoapp")
@@ -35,6 +42,7 @@ class Settings:
     db_connect_timeout: float = 3.0
     db_statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
     # Backpressure and serving (issue 5): per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
@@ -55,6 +63,7 @@ class Settings:
             db_connect_timeout=_float("DB_CONNECT_TIMEOUT", cls.db_connect_timeout),
             db_statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", cls.db_statement_timeout_ms),
             log_level=os.environ.get("LOG_LEVEL", cls.log_level).upper(),
+            log_format=log_format(),
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
             server=os.environ.get("SERVER", cls.server).lower(),

