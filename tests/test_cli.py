@@ -22,11 +22,18 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 async def test_entrypoint_migrates_serves_and_drains_on_sigterm(pg_server: str) -> None:
-    """What the container runs: `todoapp serve --host 0.0.0.0` on a fresh database.
-    SIGTERM lets a request that is in flight finish (its write is kept), then exits 0."""
+    """What the container runs: `todoapp serve --host 0.0.0.0` on a fresh database, given
+    the URL and the password apart as compose gives them (a password that breaks a URL
+    pasted by hand survives migration and the workers). SIGTERM lets a request that is in
+    flight finish (its write is kept), then exits 0."""
     with pg.scratch_database(pg_server, "entry") as url:
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "PORT": str(port)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DATABASE_PASSWORD": "p@ss:w/rd#1?%20",
+            "PORT": str(port),
+        }
         with server(["serve", "--host", "0.0.0.0"], env) as proc:
             base = f"http://127.0.0.1:{port}"
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:

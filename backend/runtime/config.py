@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import platformdirs
 
@@ -52,7 +53,7 @@ class Settings:
     def from_env(cls) -> Settings:
         origins = os.environ.get("CORS_ORIGINS", "")
         return cls(
-            database_url=os.environ.get("DATABASE_URL") or None,
+            database_url=database_url_from_env(),
             host=os.environ.get("HOST", cls.host),
             port=_int("PORT", cls.port),
             workers=_int("WORKERS", cls.workers),
@@ -68,6 +69,27 @@ class Settings:
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
             server=os.environ.get("SERVER", cls.server).lower(),
         )
+
+
+def database_url_from_env() -> str | None:
+    """DATABASE_URL, with the password of DATABASE_PASSWORD or DATABASE_PASSWORD_FILE put in
+    (percent-escaped), so a password with `@ : / # %` needs no escaping by hand."""
+    url = os.environ.get("DATABASE_URL") or None
+    password = os.environ.get("DATABASE_PASSWORD")
+    if os.environ.get("DATABASE_PASSWORD_FILE"):
+        # A secrets file (Docker, Kubernetes): one line; its newline is not the password's.
+        password = Path(os.environ["DATABASE_PASSWORD_FILE"]).read_text().rstrip("\r\n")
+    if url is None or not password:
+        return url
+    return with_password(url, password)
+
+
+def with_password(url: str, password: str) -> str:
+    """url with its password replaced by password, escaped for the userinfo part."""
+    parts = urlsplit(url)
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
 
 
 def asyncpg_url(url: str) -> str:
