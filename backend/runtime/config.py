@@ -44,7 +44,7 @@ class Settings:
     db_statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object per line
-    # Backpressure and serving (issue 5): per worker process; 0 turns a limit off.
+    # Backpressure and serving: per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
     server: str = "granian"
