@@ -7,12 +7,19 @@ from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
 from . import api
+from .api.openapi import OpenAPI
 from .data import db
 from .edge import docs, health, metrics, overload, problems, requestid, web
 from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
+API_DESCRIPTION = (
+    "Todo lists and todos. Errors are `application/problem+json` (RFC 9457). Every item has a "
+    "`version`, sent as its ETag: `If-Match` makes a write conditional (412 if it changed), "
+    "`If-None-Match` a read (304). `POST` takes an `Idempotency-Key`. Pages are keyset pages: "
+    'the next one is in the `Link: <...>; rel="next"` header.'
+)
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -24,7 +31,8 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     QuartSchema(
         app,
-        info=Info(title="todoapp", version="1"),
+        info=Info(title="todoapp", version="1", description=API_DESCRIPTION),
+        openapi_provider_class=OpenAPI,
         openapi_path=docs.OPENAPI_PATH,
         # /docs is ours (edge/docs.py): quart-schema's pages load their scripts from a CDN.
         swagger_ui_path=None,
