@@ -13,11 +13,8 @@ import struct
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from granian.log import LogLevels, configure_logging
 
-from backend import create_app
-from backend.edge import requestid
 from backend.runtime.config import Settings
 from backend.runtime.servers import granian_log_config
 
@@ -75,27 +72,6 @@ def test_granian_keeps_its_lines_but_not_closed_connection_noise(
     assert len(lines) == 2
     assert lines[0].endswith("INFO _granian.asgi.io [-] Started worker-1")
     assert lines[1].endswith("WARNING _granian [-] ASGI transport error: something else")
-
-
-async def test_json_lines_carry_the_request_id(caplog: pytest.LogCaptureFixture) -> None:
-    """A line logged while handling a request (here: the database is down), formatted as
-    LOG_FORMAT=json formats it, names the request."""
-    settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", log_format="json")
-    app = create_app(settings)
-    caplog.set_level(logging.INFO)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-            response = await c.get("/api/todos", headers={"X-Request-ID": "trace-json"})
-    assert response.status_code == 503
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "todoapp", False))
-    lines = [handler.format(r) for r in caplog.records if r.name.startswith("backend")]
-    tagged = [json.loads(line) for line in lines if "trace-json" in line]
-    assert tagged
-    assert tagged[0]["request_id"] == "trace-json"
-    assert tagged[0]["level"] == "WARNING"
-    assert "\n" not in lines[0]
-    requestid.configure_logging("INFO")  # back to text for the tests after this one
 
 
 def test_log_format_must_be_text_or_json(monkeypatch: pytest.MonkeyPatch) -> None:

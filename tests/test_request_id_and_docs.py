@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from backend import create_app
+from backend.edge import requestid
 from backend.runtime.config import Settings
 
 
@@ -41,6 +43,10 @@ async def test_errors_carry_the_request_id_and_log_it(
     assert response.headers["x-request-id"] == "trace-me"
     tagged = [r for r in caplog.records if getattr(r, "request_id", None) == "trace-me"]
     assert any("database" in r.getMessage() for r in tagged)
+    # LOG_FORMAT=json: the same line as one JSON object, with the id.
+    line = requestid.formatter("json").format(tagged[0])
+    assert "\n" not in line
+    assert json.loads(line)["request_id"] == "trace-me"
 
 
 async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None:

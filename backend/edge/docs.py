@@ -14,7 +14,7 @@ from quart import Blueprint, Quart, Response
 from quart_schema import hide
 from werkzeug.exceptions import NotFound
 
-from .web import send_static
+from .web import protect, send_static
 
 OPENAPI_PATH = "/openapi.json"
 
@@ -91,11 +91,7 @@ async def asset(filename: str) -> Response:
     return await send_static(ASSETS_DIR, filename)
 
 
-@bp.after_request
-async def security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
+protect(bp, CSP)
 
 
 def init_app(app: Quart) -> None:
