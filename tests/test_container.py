@@ -11,12 +11,14 @@ import os
 import re
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from backend.edge import docs
 from backend.runtime import embedded
 from backend.runtime.config import asyncpg_url, database_url_from_env
 
@@ -33,6 +35,15 @@ def test_dockerfile_passes_hadolint() -> None:
         [BIN / "hadolint", "--no-color", "Dockerfile"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_prunes_none_of_the_files_docs_serves() -> None:
+    """The Dockerfile deletes swagger-ui-py's editor bundles and source maps: never ours."""
+    pruned = re.search(r"-name '([^']+)' -o -name '([^']+)'", (ROOT / "Dockerfile").read_text())
+    assert pruned is not None
+    for name in docs.ASSETS:
+        assert not any(fnmatch(name, pattern) for pattern in pruned.groups()), name
+        assert (docs.ASSETS_DIR / name).is_file()
 
 
 def check_compose(path: Path) -> subprocess.CompletedProcess[str]:
