@@ -44,7 +44,7 @@ class Server(subprocess.Popen[str]):
 
 @contextmanager
 def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
-    """Start `todoapp serve ...`; return once Hypercorn says it is listening. Its output is
+    """Start `todoapp serve ...`; return once a worker is listening. Its output is
     read on (into proc.log) by a thread, so a full pipe never blocks the server."""
     proc = Server(
         TODOAPP + args,

@@ -36,12 +36,15 @@ def not_found(kind: str, item_id: int) -> Problem:
     return Problem(404, "not-found", f"There is no {kind} with id {item_id}.")
 
 
-def problems(*statuses: int) -> Callable[[Any], Any]:
-    """Document the problem+json answers a route can give, next to its success."""
+def answers(success: Any, *problems: int, status: int = 200) -> Callable[[Any], Any]:
+    """Document what a route answers: its success (`success` with `status`; None for no
+    body) and the problem+json statuses it can give."""
 
     def decorator(func: Any) -> Any:
-        for status in statuses:
-            document_response(ProblemOut, status)(func)
+        if success is not None:
+            document_response(success, status)(func)
+        for problem in problems:
+            document_response(ProblemOut, problem)(func)
         return func
 
     return decorator

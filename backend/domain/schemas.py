@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -16,17 +17,21 @@ from pydantic import (
     field_validator,
 )
 
-from ..data.models import NAME_MAX, TITLE_MAX
+from .limits import MAX_BULK, MAX_ORDER, NAME_MAX, TITLE_MAX
+
+
+@dataclass(frozen=True)
+class Source:
+    """On a response field: the stored column it shows, where the names differ."""
+
+    column: str
+
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
 # Ids and positions are PostgreSQL bigint / integer: out-of-range numbers are bad input, not a 500.
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
-# Positions are PostgreSQL integers; the cap leaves room to append a billion more after it.
-MAX_ORDER = 1_000_000_000
 Order = Annotated[StrictInt, Field(ge=1, le=MAX_ORDER)]
-SearchText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-MAX_BULK = 1000
 
 
 class Input(BaseModel):
@@ -104,7 +109,7 @@ class TodoOut(BaseModel):
     list_id: int
     title: str
     completed: bool
-    order: int
+    order: Annotated[int, Source("position")]
     version: int
     url: str
     created_at: datetime

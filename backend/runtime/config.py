@@ -35,7 +35,7 @@ class Settings:
     db_connect_timeout: float = 3.0
     db_statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
-    # Backpressure and serving (issue 5): per worker process; 0 turns a limit off.
+    # Backpressure and serving: per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
     server: str = "granian"
