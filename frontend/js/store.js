@@ -161,6 +161,8 @@ export class Store {
       this.lists.splice(index, 0, list);
       this.emit();
       this.fail(`Could not delete the list ${quoted(list.name)}: ${error.message}`);
+      // 409: it is the user's last list, so the others were deleted elsewhere: catch up.
+      if (error.status === 409) await this.loadLists().catch(() => {});
       return false;
     }
   }

@@ -203,6 +203,30 @@ async def test_the_only_list_is_not_offered_for_deletion_and_says_why(
     await expect(sidebar_item(page, "Work").locator(".delete-list")).to_be_enabled()
 
 
+async def test_the_server_refusing_to_delete_the_last_list_is_rolled_back(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    """Another client deleted the other list meanwhile: this page still offers deleting
+    "Work", and the server refuses (409, last list). The list stays, the page comes back
+    to it, shows the server's words, and catches up with the lists as they are."""
+    list_id = await make_list(live_client, "Work", "report")
+    await open_app(page, f"/lists/{list_id}")
+    assert (await live_client.delete("/api/lists/1")).status_code == 204  # Inbox, elsewhere
+
+    await sidebar_item(page, "Work").locator(".delete-list").click()
+    async with page.expect_response(lambda r: r.request.method == "DELETE") as answer:
+        await page.locator("dialog.confirm .confirm-ok").click()
+    assert (await answer.value).status == 409
+    await expect(page.locator(".notice")).to_contain_text(
+        "Could not delete the list “Work”: This is your only list"
+    )
+    await expect(page.locator(".lists .list-name")).to_have_text(["Work"])
+    await expect(sidebar_item(page, "Work").locator(".delete-list")).to_be_disabled()
+    await expect(page).to_have_url(re.compile(rf"/lists/{list_id}$"))
+    await expect(todo_items(page)).to_have_text(["report"])
+    assert (await live_client.get(f"/api/lists/{list_id}")).status_code == 200
+
+
 async def test_with_no_list_at_all_the_app_creates_none_itself(
     page: Page, live_client: httpx.AsyncClient, clean_db: AsyncEngine
 ) -> None:
@@ -224,6 +248,7 @@ async def test_with_no_list_at_all_the_app_creates_none_itself(
     await page.locator(".new-list").fill("Home")
     await page.locator(".new-list").press("Enter")
     await expect(page.locator(".list-title")).to_have_text("Home")
+    await expect(page.locator(".todoapp")).to_have_attribute("aria-busy", "false")
     await new_todo.press("Enter")
     await expect(todo_items(page)).to_have_text(["homeless"])
 
