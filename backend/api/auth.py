@@ -97,6 +97,7 @@ async def _end_presented_session() -> None:
 @validation.body(Signup)
 @answers(UserOut, 400, 403, 409, 415, 422, 429, 503, status=201)
 async def signup(data: Signup) -> Response:
+    """Create an account and sign in: 201 with a session cookie."""
     settings: Settings = current_app.extensions["settings"]
     if settings.signup != "open":
         raise Problem(403, "signup-closed", "Sign-up is closed here; ask the administrator.")
@@ -117,6 +118,8 @@ async def signup(data: Signup) -> Response:
 @validation.body(Login)
 @answers(UserOut, 400, 401, 415, 422, 429, 503)
 async def login(data: Login) -> Response:
+    """Sign in: a new session cookie ("Wrong username or password." otherwise)."""
+
     async def attempt() -> tuple[Any, str]:
         async with db.statement(NOBODY) as work:
             user = await users.by_name(work, data.username)
@@ -147,6 +150,7 @@ async def logout() -> Response:
 @me_bp.get("/me")
 @answers(UserOut, 401, 503)
 async def me() -> Response:
+    """Who is signed in (the implicit user, without a username, with AUTH=off)."""
     async with db.statement() as work:
         user = await users.by_id(work, current().user_id)
     if user is None:  # deleted a moment ago, still in another process's cache

@@ -42,6 +42,7 @@ async def _user(work: Work, username: str) -> dict[str, object]:
 @bp.get("")
 @answers(list[MemberOut], 401, 404, 503)
 async def list_members(list_id: int) -> Response:
+    """Who has the list: its owner, then editors and viewers by name."""
     async with db.transaction() as work:
         await _role(work, list_id)
         rows = await store.list_members(work, list_id)

@@ -68,6 +68,11 @@ def _fields(todo: TodoCreate) -> dict[str, Any]:
 @validation.query(TodoQuery)
 @answers(list[TodoOut], 422, 503)
 async def list_todos(query: TodoQuery) -> Response:
+    """A page of todos, filtered, searched and sorted.
+
+    `q` is full-text search on titles (English stemming, `websearch_to_tsquery` syntax) and
+    matches word prefixes too. Keyset pages: follow the `Link` header's `rel="next"` URL.
+    """
     sort = query.sort.lstrip("-")
     after = pagination.decode_cursor(query.cursor, query.sort) if query.cursor else None
     where = _filter(query)
@@ -95,6 +100,11 @@ async def list_todos(query: TodoQuery) -> Response:
 @idempotent
 @answers(CreatedTodos, 400, 403, 415, 422, 503, status=201)
 async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:
+    """Create a todo, or up to 1,000 at once (all or none).
+
+    Without `list_id` it goes to the default list, without `order` to the end of its list;
+    a taken `order` shifts the todos from there on.
+    """
     if isinstance(data, list):
         return await _create_many(data)
     try:
@@ -154,7 +164,11 @@ async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
 @validation.query(TodoFilter)
 @answers(None, 403, 422, 503, status=204)
 async def delete_todos(query: TodoFilter) -> Response:
-    """Delete every todo matching the filters (in lists the caller may change)."""
+    """Delete the todos matching the filters (`completed=true&list_id=N`: clear completed),
+    in the lists the caller may change.
+
+    Without any filter it deletes every todo of the caller's own and editable lists.
+    """
     async with db.statement() as work:
         count = await store.delete_todos(work, _filter(query))
     if count == 0 and query.list_id is not None:
@@ -174,6 +188,7 @@ async def _refuse_read_only(list_id: int) -> None:
 @bp.get("/<id:todo_id>")
 @answers(TodoOut, 404, 503)
 async def get_todo(todo_id: int) -> Response:
+    """One todo, with its ETag."""
     return await TODOS.read(store.get_todo, todo_id)
 
 
@@ -181,6 +196,10 @@ async def get_todo(todo_id: int) -> Response:
 @validation.body(TodoUpdate)
 @answers(TodoOut, 400, 403, 404, 412, 415, 422, 503)
 async def update_todo(todo_id: int, data: TodoUpdate) -> Response:
+    """Change a todo's fields; `order` and `list_id` move it.
+
+    With `If-Match` the change happens only if nobody changed the todo since (else 412).
+    """
     changes = data.model_dump(exclude_unset=True)
     versions = if_match_versions()
     if PLACEMENT & changes.keys():
@@ -230,6 +249,7 @@ async def _why_not(todo_id: int) -> Problem:
 @bp.delete("/<id:todo_id>")
 @answers(None, 403, 404, 412, 503, status=204)
 async def delete_todo(todo_id: int) -> Response:
+    """Delete a todo (with `If-Match`: only if it is unchanged)."""
     async with db.statement() as work:
         deleted = await store.delete_todo(work, todo_id, if_match_versions())
     if not deleted:

@@ -23,6 +23,7 @@ def _body(row: object) -> dict[str, object]:
 @bp.get("")
 @answers(list[TokenOut], 401, 503)
 async def list_tokens() -> Response:
+    """Your access tokens, with when each was last used (never their secrets)."""
     async with db.statement() as work:
         rows = await credentials.list_tokens(work)
     return json_response([_body(row) for row in rows])
@@ -32,6 +33,7 @@ async def list_tokens() -> Response:
 @validation.body(TokenCreate)
 @answers(NewTokenOut, 400, 401, 415, 422, 503, status=201)
 async def create_token(data: TokenCreate) -> Response:
+    """A new access token: its secret is in this answer, and only here."""
     async with db.statement() as work:
         row, secret = await credentials.create_token(work, data.name)
     return json_response({**_body(row), "token": secret}, 201)

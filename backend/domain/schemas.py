@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from .limits import (
     MAX_BULK,
@@ -49,8 +50,29 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def examples(*values: Any) -> ConfigDict:
+    """A model's JSON schema for the OpenAPI document: its examples (for the docs page and
+    generated clients), and no `default: null` where null is not a value (see Absent)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        for field in schema.get("properties", {}).values():
+            if "default" in field and field["default"] is None:
+                del field["default"]
+        if values:
+            schema["examples"] = list(values)
+
+    return ConfigDict(json_schema_extra=extra)
+
+
+# A field that may be left out but is never null (in a patch, or in an answer): the schema
+# says `string`, not `string or null`.
+Absent = SkipJsonSchema[None]
+
+
 class Patch(Input):
     """A partial update: absent fields stay as they are; an explicit null is refused."""
+
+    model_config = examples()
 
     @field_validator("*", mode="before")
     @classmethod
@@ -61,6 +83,9 @@ class Patch(Input):
 
 
 class TodoCreate(Input):
+    """A new todo: without `list_id` in the default list, without `order` at its end."""
+
+    model_config = examples({"title": "Buy milk"}, {"title": "Call mom", "order": 1, "list_id": 2})
     title: Title
     completed: StrictBool = False
     order: Order | None = None
@@ -71,17 +96,25 @@ TodoCreateMany = Annotated[list[TodoCreate], Field(min_length=1, max_length=MAX_
 
 
 class NewTodos(RootModel[TodoCreate | TodoCreateMany]):
-    """POST /api/todos takes one todo, or an array of up to 1,000 (for the OpenAPI document)."""
+    """One todo, or an array of up to 1,000 created all or none."""
+
+    model_config = examples({"title": "Buy milk"}, [{"title": "Eggs"}, {"title": "Bread"}])
 
 
 class TodoUpdate(Patch):
-    title: Title | None = None
-    completed: StrictBool | None = None
-    order: Order | None = None
-    list_id: Id | None = None
+    """The fields to change; `order` and `list_id` move the todo."""
+
+    model_config = examples({"completed": True}, {"title": "Buy oat milk", "order": 1})
+    title: Title | Absent = None
+    completed: StrictBool | Absent = None
+    order: Order | Absent = None
+    list_id: Id | Absent = None
 
 
 class TodoBulkUpdate(Input):
+    """Toggle all: the state every matching todo gets."""
+
+    model_config = examples({"completed": True})
     completed: StrictBool
 
 
@@ -114,7 +147,23 @@ class TodoQuery(TodoFilter, Page):
     sort: TodoSort = "order"
 
 
+TODO_EXAMPLE = {
+    "id": 1,
+    "list_id": 1,
+    "title": "Buy milk",
+    "completed": False,
+    "order": 1,
+    "version": 1,
+    "url": "http://127.0.0.1:8000/api/todos/1",
+    "created_at": "2026-01-02T09:30:00.123456Z",
+    "updated_at": "2026-01-02T09:30:00.123456Z",
+}
+
+
 class TodoOut(BaseModel):
+    """A todo; `version` is its ETag, `url` its address."""
+
+    model_config = examples(TODO_EXAMPLE)
     id: int
     list_id: int
     title: str
@@ -127,25 +176,52 @@ class TodoOut(BaseModel):
 
 
 class CreatedTodos(RootModel[TodoOut | list[TodoOut]]):
-    """What POST /api/todos answers: the todo, or the array of todos, it created."""
+    """The todo, or the array of todos, created."""
+
+    model_config = examples(TODO_EXAMPLE)
 
 
 class BulkResult(BaseModel):
+    """How many todos were changed."""
+
+    model_config = examples({"updated": 3})
     updated: int
 
 
 class ListCreate(Input):
+    """A new list; names are unique."""
+
+    model_config = examples({"name": "Groceries"})
     name: Name
 
 
 class ListUpdate(Patch):
-    name: Name | None = None
+    """A rename."""
+
+    model_config = examples({"name": "Shopping"})
+    name: Name | Absent = None
 
 
 Role = Literal["owner", "editor", "viewer"]
 
 
 class ListOut(BaseModel):
+    """A list with the counts of its todos; `version` is its ETag's first part."""
+
+    model_config = examples(
+        {
+            "id": 2,
+            "name": "Groceries",
+            "owner": "alice",
+            "role": "owner",
+            "version": 1,
+            "active_count": 2,
+            "completed_count": 1,
+            "url": "http://127.0.0.1:8000/api/lists/2",
+            "created_at": "2026-01-02T09:30:00.123456Z",
+            "updated_at": "2026-01-02T09:30:00.123456Z",
+        }
+    )
     id: int
     name: str
     # The owner's username (null: the implicit user of AUTH=off), and the caller's role.
@@ -169,31 +245,55 @@ NewPassword = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_leng
 GivenPassword = Annotated[str, StringConstraints(max_length=PASSWORD_MAX)]
 
 
+CREDENTIALS_EXAMPLE = {"username": "alice", "password": "correct horse battery"}
+
+
 class Signup(Input):
+    """A new account: 3-40 letters, digits, `.`, `_`, `-`; a password of 10-1,000 characters
+    that is not one of the most common ones."""
+
+    model_config = examples(CREDENTIALS_EXAMPLE)
     username: Username
     password: NewPassword
 
 
 class Login(Input):
+    """A username (any case) and its password."""
+
+    model_config = examples(CREDENTIALS_EXAMPLE)
     username: Username  # one that cannot exist is a format error (no database look-up)
     password: GivenPassword
 
 
 class PasswordChange(Input):
+    """The current password, and the new one (the rules of a sign-up)."""
+
+    model_config = examples(
+        {"current_password": "correct horse battery", "new_password": "a new and long secret"}
+    )
     current_password: GivenPassword
     new_password: NewPassword
 
 
 class AccountDeletion(Input):
+    """The account's password, to confirm."""
+
+    model_config = examples({"password": "correct horse battery"})
     password: GivenPassword
 
 
 class UserOut(BaseModel):
+    """Who is signed in; `username` is null for the implicit user of AUTH=off."""
+
+    model_config = examples({"id": 1, "username": "alice"})
     id: int
-    username: str | None  # null: the implicit user of AUTH=off
+    username: str | None
 
 
 class TokenCreate(Input):
+    """A name for the new access token (to recognise it in the list)."""
+
+    model_config = examples({"name": "backup script"})
     # No control characters (PostgreSQL text cannot even hold NUL).
     name: Annotated[
         str,
@@ -206,7 +306,18 @@ class TokenCreate(Input):
     ]
 
 
+TOKEN_EXAMPLE = {
+    "id": 3,
+    "name": "backup script",
+    "created_at": "2026-01-02T09:30:00.123456Z",
+    "last_used_at": None,
+}
+
+
 class TokenOut(BaseModel):
+    """An access token, without its secret; `last_used_at` is updated at most once a minute."""
+
+    model_config = examples(TOKEN_EXAMPLE)
     id: int
     name: str
     created_at: datetime
@@ -214,21 +325,69 @@ class TokenOut(BaseModel):
 
 
 class NewTokenOut(TokenOut):
-    token: str  # the secret: shown in this answer only
+    """A new access token with its secret, `token`: shown in this answer only."""
+
+    model_config = examples({**TOKEN_EXAMPLE, "token": "tdo_3q2x…"})
+    token: str
 
 
 class MemberSet(Input):
+    """The role to give: `editor` (changes todos and the name) or `viewer` (reads)."""
+
+    model_config = examples({"role": "viewer"})
     role: Literal["editor", "viewer"]
 
 
 class MemberOut(BaseModel):
+    """Someone with access to a list, and as what (the owner is listed first)."""
+
+    model_config = examples({"username": "bob", "role": "viewer"})
     username: str | None
     role: Role
 
 
+class FieldError(BaseModel):
+    """What is wrong, and where: a JSON pointer into the body, a query parameter or a header."""
+
+    model_config = examples()
+
+    pointer: str | Absent = None
+    parameter: str | Absent = None
+    header: str | Absent = None
+    detail: str
+
+
+class Health(BaseModel):
+    """The process answers."""
+
+    model_config = examples({"status": "ok"})
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """The database answers and its schema is at the migrations' head."""
+
+    model_config = examples({"status": "ready", "revision": "0002"})
+    status: Literal["ready"]
+    revision: str
+
+
 class Problem(BaseModel):
+    """An error (RFC 9457 problem details)."""
+
+    model_config = examples(
+        {
+            "type": "urn:todoapp:problem:validation-error",
+            "title": "Unprocessable Entity",
+            "status": 422,
+            "detail": "The request body is not valid.",
+            "errors": [{"pointer": "/title", "detail": "String should have at least 1 character"}],
+        }
+    )
     type: str
     title: str
     status: int
     detail: str
-    errors: list[dict[str, str]] | None = None
+    errors: list[FieldError] | Absent = None
+    # 412 only: the item as it is now (its ETag is in the ETag header).
+    current: dict[str, Any] | Absent = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import platformdirs
 
@@ -28,6 +29,13 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def log_format() -> str:
+    value = os.environ.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return value
+
+
 def default_data_dir() -> Path:
     # A per-user folder that survives restarts (e.g. ~/.local/share/todoapp on Linux).
     return platformdirs.user_data_path("todoapp")
@@ -46,6 +54,7 @@ class Settings:
     db_connect_timeout: float = 3.0
     db_statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
     # Backpressure and serving: per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
@@ -61,7 +70,7 @@ class Settings:
     def from_env(cls) -> Settings:
         origins = os.environ.get("CORS_ORIGINS", "")
         return cls(
-            database_url=os.environ.get("DATABASE_URL") or None,
+            database_url=database_url_from_env(),
             host=os.environ.get("HOST", cls.host),
             port=_int("PORT", cls.port),
             workers=_int("WORKERS", cls.workers),
@@ -72,6 +81,7 @@ class Settings:
             db_connect_timeout=_float("DB_CONNECT_TIMEOUT", cls.db_connect_timeout),
             db_statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", cls.db_statement_timeout_ms),
             log_level=os.environ.get("LOG_LEVEL", cls.log_level).upper(),
+            log_format=log_format(),
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
             server=os.environ.get("SERVER", cls.server).lower(),
@@ -85,6 +95,27 @@ class Settings:
     @property
     def accounts(self) -> bool:
         return self.auth == "on"
+
+
+def database_url_from_env() -> str | None:
+    """DATABASE_URL, with the password of DATABASE_PASSWORD or DATABASE_PASSWORD_FILE put in
+    (percent-escaped), so a password with `@ : / # %` needs no escaping by hand."""
+    url = os.environ.get("DATABASE_URL") or None
+    password = os.environ.get("DATABASE_PASSWORD")
+    if os.environ.get("DATABASE_PASSWORD_FILE"):
+        # A secrets file (Docker, Kubernetes): one line; its newline is not the password's.
+        password = Path(os.environ["DATABASE_PASSWORD_FILE"]).read_text().rstrip("\r\n")
+    if url is None or not password:
+        return url
+    return with_password(url, password)
+
+
+def with_password(url: str, password: str) -> str:
+    """url with its password replaced by password, escaped for the userinfo part."""
+    parts = urlsplit(url)
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
 
 
 def asyncpg_url(url: str) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..data import users
 from ..data.db import Work, create_engine
@@ -51,9 +50,8 @@ def read_password(prompt: str = "Password") -> str:
 async def in_transaction(settings: Settings, work: Callable[[Work], Awaitable[T]]) -> T:
     engine = create_engine(settings)
     try:
-        sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(engine)
-        async with sessions() as session, session.begin():
-            return await work(Work(session, NOBODY))
+        async with engine.connect() as conn, conn.begin():
+            return await work(Work(conn, NOBODY))
     finally:
         await engine.dispose()
 
