@@ -49,8 +49,8 @@ async def new_page(
 async def sign_in(page: Page, username: str, password: str) -> None:
     await page.goto("/")
     await expect(page.get_by_role("heading", name="Sign in to todoapp")).to_be_visible()
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
+    await page.get_by_label("Username", exact=True).fill(username)
+    await page.get_by_label("Password", exact=True).fill(password)
     await page.get_by_role("button", name="Sign in", exact=True).click()
     await expect(page.locator(".todoapp")).to_have_attribute("aria-busy", "false")
 
@@ -58,8 +58,8 @@ async def sign_in(page: Page, username: str, password: str) -> None:
 async def sign_up(page: Page, username: str, password: str) -> None:
     await page.goto("/")
     await page.get_by_role("button", name="Create an account").click()
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
+    await page.get_by_label("Username", exact=True).fill(username)
+    await page.get_by_label("Password", exact=True).fill(password)
     await page.get_by_role("button", name="Create account").click()
     await expect(page.locator(".todoapp")).to_have_attribute("aria-busy", "false")
 
@@ -67,7 +67,10 @@ async def sign_up(page: Page, username: str, password: str) -> None:
 async def test_sign_up_sign_out_sign_in(new_page: NewPage) -> None:
     page = await new_page()
     await page.goto("/")
-    username, password = page.get_by_label("Username"), page.get_by_label("Password")
+    username, password = (
+        page.get_by_label("Username", exact=True),
+        page.get_by_label("Password", exact=True),
+    )
     await expect(username).to_have_attribute("autocomplete", "username")
     await expect(password).to_have_attribute("autocomplete", "current-password")
     await page.get_by_role("button", name="Create an account").click()
@@ -87,8 +90,8 @@ async def test_sign_up_sign_out_sign_in(new_page: NewPage) -> None:
     await expect(page.get_by_role("heading", name="Sign in to todoapp")).to_be_visible()
     await expect(page.locator(".todo-list")).to_be_hidden()
 
-    await page.get_by_label("Username").fill("dora")
-    await page.get_by_label("Password").fill("not it at all")
+    await page.get_by_label("Username", exact=True).fill("dora")
+    await page.get_by_label("Password", exact=True).fill("not it at all")
     await page.get_by_role("button", name="Sign in", exact=True).click()
     await expect(
         page.get_by_role("alert").filter(has_text="Wrong username or password.")
@@ -107,8 +110,9 @@ async def test_access_tokens_create_copy_revoke(new_page: NewPage, auth_server: 
     await expect(dialog.locator(".token-label")).to_have_text(["tests"])  # clean_db's
     await dialog.get_by_label("New token name").fill("backup script")
     await dialog.get_by_role("button", name="Create token").click()
-    secret = await dialog.get_by_label("The new token").input_value()
-    assert secret.startswith("tdo_")
+    shown = dialog.get_by_label("The new token")
+    await expect(shown).to_have_value(re.compile(r"^tdo_"))
+    secret = await shown.input_value()
     await dialog.get_by_role("button", name="Copy").click()
     await expect(dialog.get_by_role("button", name="Copied")).to_be_visible()
     assert await page.evaluate("navigator.clipboard.readText()") == secret
@@ -132,7 +136,7 @@ async def test_sharing_between_two_people(new_page: NewPage, auth_server: str) -
     await alice.get_by_role("button", name="Share “Inbox”").click()
     dialog = alice.get_by_role("dialog", name="Share “Inbox”")
     await dialog.get_by_label("Share with (username)").fill("bob")
-    await dialog.get_by_label("as").select_option("viewer")
+    await dialog.get_by_label("Role", exact=True).select_option("viewer")
     await dialog.get_by_role("button", name="Share", exact=True).click()
     await expect(dialog.locator(".member-name")).to_have_text([ALICE, "bob"])
     await dialog.get_by_role("button", name="Close").click()
@@ -181,10 +185,11 @@ async def test_an_ended_session_returns_to_sign_in_keeping_the_typed_todo(
     await new_todo.press("Enter")
     await expect(page.get_by_role("heading", name="Sign in to todoapp")).to_be_visible()
     await expect(page.get_by_role("alert").filter(has_text="session has ended")).to_be_visible()
-    await page.get_by_label("Username").fill(ALICE)
-    await page.get_by_label("Password").fill(ALICE_PASSWORD)
+    await page.get_by_label("Username", exact=True).fill(ALICE)
+    await page.get_by_label("Password", exact=True).fill(ALICE_PASSWORD)
     await page.get_by_role("button", name="Sign in", exact=True).click()
-    await expect(page.locator(".todoapp")).to_have_attribute("aria-busy", "false")
+    await expect(page.get_by_role("button", name=f"Account: {ALICE}")).to_be_visible()
+    await settled(page)
     await expect(new_todo).to_have_value("call the plumber")
     await new_todo.press("Enter")
     await expect(todo_items(page)).to_have_text(["call the plumber"])
