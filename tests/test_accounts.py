@@ -3,15 +3,18 @@ changes, account deletion, access tokens."""
 
 from __future__ import annotations
 
+import asyncio
 from http.cookies import SimpleCookie
 
 import httpx
 from quart import Quart
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.edge.auth import COOKIE
+from backend.runtime.config import Settings
 
+from .servers import app_client
 from .users import ALICE, ALICE_PASSWORD, SAME_ORIGIN, bearer, signup
 
 
@@ -262,3 +265,25 @@ async def test_hostile_input_is_refused_before_the_database(
         assert response.status_code == 422, name
     member = await client.put("/api/lists/1/members/bo%00b", json={"role": "viewer"})
     assert member.status_code == 404
+    # The same for the todo and list fields the fuzzer reaches once signed in.
+    assert (await client.post("/api/todos", json={"title": "a\x00b"})).status_code == 422
+    assert (await client.patch("/api/lists/1", json={"name": "a\x00b"})).status_code == 422
+    assert (await client.get("/api/todos", params={"q": "a\x00b"})).status_code == 422
+
+
+async def test_a_burst_with_one_credential_looks_it_up_once(
+    settings: Settings, clean_db: AsyncEngine
+) -> None:
+    """20 requests at once with a token nobody has used yet: one look-up, which the others
+    wait for, not 20 (each would hold a pooled connection: under load, 503s)."""
+    lookups = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "FROM access_tokens" in statement:
+            lookups.append(statement)
+
+    async with app_client(settings) as (app, http):
+        event.listen(app.extensions["db_engine"].sync_engine, "before_cursor_execute", count)
+        answers = await asyncio.gather(*(http.get("/api/todos") for _ in range(20)))
+    assert [r.status_code for r in answers] == [200] * 20
+    assert len(lookups) == 1

@@ -60,6 +60,7 @@ async def test_loadtest_command_shows_only_its_progress_line_and_report(
     """As a user runs it, at the default log level: no per-request log lines from the
     HTTP client over the progress line (a 5-second run used to print ~2,500)."""
     argv = ["loadtest", "--url", live_server, "--clients", "2", "--duration", "1"]
+    argv += ["--token", ALICE_TOKEN]
     proc = await asyncio.create_subprocess_exec(
         *TODOAPP,
         *argv,

@@ -38,8 +38,16 @@ class Source:
     column: str
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+# PostgreSQL text cannot hold NUL: refused here, not by the driver (which would be a 500).
+NO_NUL = r"^[^\x00]*$"
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=NO_NUL),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL),
+]
 # Ids and positions are PostgreSQL bigint / integer: out-of-range numbers are bad input, not a 500.
 Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
 Order = Annotated[StrictInt, Field(ge=1, le=MAX_ORDER)]
@@ -129,7 +137,10 @@ class TodoFilter(Query):
     list_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
     completed: bool | None = None
     q: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL),
+        ]
         | None
     ) = None
 

@@ -19,6 +19,7 @@ look-up finds the row gone.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import time
@@ -41,11 +42,14 @@ CACHE_MAX = 10_000  # entries; beyond it the cache starts over (no unbounded gro
 
 
 class CredentialCache:
-    """secret hash -> (user id, expiry on the monotonic clock), for CACHE_TTL seconds."""
+    """secret hash -> (user id, expiry on the monotonic clock), for CACHE_TTL seconds; and
+    the look-ups on their way, so that a burst of requests with one credential (a page load,
+    a script's fan-out) waits for one look-up instead of each taking a connection for its own."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.entries: dict[bytes, tuple[int, float]] = {}
+        self.pending: dict[bytes, asyncio.Future[int | None]] = {}
 
     def get(self, key: bytes) -> int | None:
         entry = self.entries.get(key)
@@ -86,14 +90,37 @@ def _bearer() -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def _user_for(secret: str, lookup: Callable[..., object]) -> int | None:
+async def _user_for(secret: str, lookup: Callable[..., Any]) -> int | None:
     key = credentials.digest(secret)
-    user_id = cache().get(key)
-    if user_id is None:
+    known = cache()
+    user_id = known.get(key)
+    if user_id is not None:
+        return user_id
+    pending = known.pending.get(key)
+    if pending is not None:  # someone is looking it up: their answer is ours
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            if not pending.cancelled():
+                raise  # this request was cancelled
+            # that request was (its client went away): look it up here instead
+    future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+    known.pending[key] = future
+    try:
         async with db.statement(NOBODY) as work:
-            user_id = await lookup(work, key)  # type: ignore[misc]
-        if user_id is not None:
-            cache().put(key, user_id)
+            user_id = await lookup(work, key)
+    except Exception as error:
+        future.set_exception(error)
+        future.exception()  # retrieved: no warning when nobody else waited
+        raise
+    except BaseException:
+        future.cancel()
+        raise
+    finally:
+        known.pending.pop(key, None)
+    if user_id is not None:
+        known.put(key, user_id)
+    future.set_result(user_id)
     return user_id
 
 
