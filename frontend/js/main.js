@@ -102,10 +102,12 @@ let routing = false;
 
 async function start() {
   let me;
+  const lists = store.loadLists(); // next to who-am-I, not after it: no extra round trip
+  lists.catch(() => {}); // its failure is handled below (or is the 401 of a signed-out user)
   try {
     me = await api.account.me();
     if (me === null) return; // signed out: the sign-in screen is up (onUnauthorized)
-    await store.loadLists();
+    await lists;
   } catch (error) {
     store.loading = false;
     render();
