@@ -15,7 +15,7 @@ from backend.edge.auth import COOKIE
 from backend.runtime.config import Settings
 
 from .servers import app_client
-from .users import ALICE, ALICE_PASSWORD, SAME_ORIGIN, bearer, signup
+from .users import ALICE, ALICE_PASSWORD, ALICE_TOKEN, SAME_ORIGIN, bearer, signup
 
 
 def cookie_attributes(response: httpx.Response) -> dict[str, object]:
@@ -287,3 +287,11 @@ async def test_a_burst_with_one_credential_looks_it_up_once(
         answers = await asyncio.gather(*(http.get("/api/todos") for _ in range(20)))
     assert [r.status_code for r in answers] == [200] * 20
     assert len(lookups) == 1
+
+
+async def test_a_token_is_not_a_session_cookie(anonymous: httpx.AsyncClient) -> None:
+    """Each kind of credential is looked up (and cached) as itself: a token's secret sent as
+    the session cookie right after it was used as a token is still not a session."""
+    assert (await anonymous.get("/api/me", headers=bearer(ALICE_TOKEN))).status_code == 200
+    anonymous.cookies.set(COOKIE, ALICE_TOKEN)
+    assert (await anonymous.get("/api/me")).status_code == 401

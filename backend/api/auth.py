@@ -90,7 +90,7 @@ async def _end_presented_session() -> None:
         key = credentials.digest(secret)
         async with db.statement(NOBODY) as work:
             await credentials.end_session(work, key)
-        edge.cache().drop(key)
+        edge.cache().drop(("session", key))
 
 
 @bp.post("/auth/signup")

@@ -47,5 +47,5 @@ async def revoke_token(token_id: int) -> Response:
         secret_hash = await credentials.revoke_token(work, token_id)
     if secret_hash is None:
         raise not_found("token", token_id)
-    edge.cache().drop(secret_hash)
+    edge.cache().drop(("token", secret_hash))
     return Response(status=204)

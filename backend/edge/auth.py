@@ -41,6 +41,11 @@ CACHE_TTL = 1.0  # seconds a credential look-up is reused; revocation shows with
 CACHE_MAX = 10_000  # entries; beyond it the cache starts over (no unbounded growth)
 
 
+# The two kinds of credential, and how each is looked up.
+LOOKUPS = {"token": credentials.token_user, "session": credentials.session_user}
+Key = tuple[str, bytes]  # (kind, SHA-256 of the secret)
+
+
 class CredentialCache:
     """secret hash -> (user id, expiry on the monotonic clock), for CACHE_TTL seconds; and
     the look-ups on their way, so that a burst of requests with one credential (a page load,
@@ -48,21 +53,21 @@ class CredentialCache:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.entries: dict[bytes, tuple[int, float]] = {}
-        self.pending: dict[bytes, asyncio.Future[int | None]] = {}
+        self.entries: dict[Key, tuple[int, float]] = {}
+        self.pending: dict[Key, asyncio.Future[int | None]] = {}
 
-    def get(self, key: bytes) -> int | None:
+    def get(self, key: Key) -> int | None:
         entry = self.entries.get(key)
         if entry is None or entry[1] <= self.clock():
             return None
         return entry[0]
 
-    def put(self, key: bytes, user_id: int) -> None:
+    def put(self, key: Key, user_id: int) -> None:
         if len(self.entries) >= CACHE_MAX:
             self.entries.clear()
         self.entries[key] = (user_id, self.clock() + CACHE_TTL)
 
-    def drop(self, key: bytes) -> None:
+    def drop(self, key: Key) -> None:
         self.entries.pop(key, None)
 
     def drop_user(self, user_id: int) -> None:
@@ -90,8 +95,11 @@ def _bearer() -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def _user_for(secret: str, lookup: Callable[..., Any]) -> int | None:
-    key = credentials.digest(secret)
+async def _user_for(secret: str, kind: str) -> int | None:
+    # Cached per kind: a token's secret sent as a session cookie (or the other way round)
+    # must not ride on the other's cached look-up.
+    digest = credentials.digest(secret)
+    key = (kind, digest)
     known = cache()
     user_id = known.get(key)
     if user_id is not None:
@@ -108,7 +116,7 @@ async def _user_for(secret: str, lookup: Callable[..., Any]) -> int | None:
     known.pending[key] = future
     try:
         async with db.statement(NOBODY) as work:
-            user_id = await lookup(work, key)
+            user_id = await LOOKUPS[kind](work, digest)
     except Exception as error:
         future.set_exception(error)
         future.exception()  # retrieved: no warning when nobody else waited
@@ -150,7 +158,7 @@ async def authenticate(settings: Settings) -> None:
         return  # CORS preflights carry no credentials; the answer touches no data
     token = _bearer()
     if token is not None:
-        user_id = await _user_for(token, credentials.token_user)
+        user_id = await _user_for(token, "token")
         if user_id is None:
             raise unauthorized("This access token is not valid (revoked, or mistyped).")
         g.actor = Actor(user_id)
@@ -162,7 +170,7 @@ async def authenticate(settings: Settings) -> None:
     elif unsafe and path.startswith(PUBLIC_API):
         _check_origin(settings, required=False)
     if secret:
-        user_id = await _user_for(secret, credentials.session_user)
+        user_id = await _user_for(secret, "session")
         if user_id is not None:
             g.actor, g.session = Actor(user_id), credentials.digest(secret)
     if g.actor is None and not path.startswith(PUBLIC_API):
