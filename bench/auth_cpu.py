@@ -90,10 +90,12 @@ async def main(args: argparse.Namespace) -> None:
 
     from backend import create_app
     from backend.data.credentials import digest
+    from backend.edge import auth
     from backend.runtime import migrate
     from backend.runtime.cli import resolve_database
     from backend.runtime.config import Settings
 
+    auth.CACHE_TTL = args.ttl  # 0: every request looks its credential up (the cache's worth)
     settings = resolve_database(Settings.from_env())
     await asyncio.to_thread(migrate.upgrade, settings.database_url or "")
     off, on = create_app(replace(settings, auth="off")), create_app(replace(settings, auth="on"))
@@ -129,4 +131,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=10, help="batches per way")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--only", default="list,get,create,toggle")
+    parser.add_argument(
+        "--ttl", type=float, default=1.0, help="seconds a credential look-up is cached (0: none)"
+    )
     asyncio.run(main(parser.parse_args()))
