@@ -27,9 +27,9 @@ from backend import create_app
 from backend.runtime.config import Settings
 
 TODOAPP = [sys.executable, "-m", "backend.runtime.cli"]
-# What each server prints once a worker accepts connections: granian's main process prints
+# What granian prints once a worker accepts connections: its main process prints
 # "Listening at" before its workers have their (SO_REUSEPORT) sockets, so wait for a worker.
-READY_LINES = ("Started worker-", "Running on", "Uvicorn running on")
+READY_LINES = ("Started worker-",)
 
 
 def free_port() -> int:
@@ -44,7 +44,7 @@ class Server(subprocess.Popen[str]):
 
 @contextmanager
 def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
-    """Start `todoapp serve ...`; return once Hypercorn says it is listening. Its output is
+    """Start `todoapp serve ...`; return once a worker accepts connections. Its output is
     read on (into proc.log) by a thread, so a full pipe never blocks the server."""
     proc = Server(
         TODOAPP + args,

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-from quart import Response, current_app
 from quart_schema import document_response
 from werkzeug.routing import IntegerConverter, Map
 
@@ -20,16 +18,6 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=2**63 - 1)
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    # orjson's bytes go straight into the response (no str round trip).
-    return current_app.response_class(
-        orjson.dumps(body),
-        status=status,
-        headers=headers,
-        content_type="application/json",
-    )
 
 
 def not_found(kind: str, item_id: int) -> Problem:

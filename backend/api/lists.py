@@ -10,9 +10,10 @@ from quart_schema import document_response
 from ..data import Row, db
 from ..data import lists as store
 from ..domain.schemas import ListCreate, ListOut, ListUpdate, Page
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import json_response, not_found, problems
+from .common import not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed
 from .idempotency import idempotent
 

@@ -22,9 +22,10 @@ from ..domain.schemas import (
     TodoQuery,
     TodoUpdate,
 )
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import json_response, not_found, problems
+from .common import not_found, problems
 from .conditional import etag, if_match_versions, not_modified, precondition_failed
 from .idempotency import idempotent
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from quart import Blueprint, Quart, Response
 from sqlalchemy import text
 
-from ..api.common import json_response
 from ..data import db
 from ..runtime.migrate import head_revision
+from .jsonio import json_response
 from .problems import Problem
 
 bp = Blueprint("health", __name__)

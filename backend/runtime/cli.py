@@ -34,7 +34,6 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
-        server=(args.server or settings.server).lower(),
     )
     settings = resolve_database(settings)
     # Once, before any worker starts (not in a per-worker startup hook).
@@ -43,7 +42,7 @@ def serve(args: argparse.Namespace) -> int:
     if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Set before any worker imports prometheus_client: /metrics then sums all workers.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="todoapp-metrics-")
-    return servers.run(settings.server, settings)
+    return servers.run(settings)
 
 
 def db(args: argparse.Namespace) -> int:
@@ -78,9 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (PORT, default 8000)")
     p.add_argument("--workers", type=int, help="worker processes (WORKERS, default 1)")
-    p.add_argument(
-        "--server", choices=("hypercorn", "uvicorn", "granian"), help="HTTP server (SERVER)"
-    )
     p.set_defaults(func=serve)
 
     p = commands.add_parser(

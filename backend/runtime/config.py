@@ -35,10 +35,9 @@ class Settings:
     db_connect_timeout: float = 3.0
     db_statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
-    # Backpressure and serving (issue 5): per worker process; 0 turns a limit off.
+    # Backpressure, per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
-    server: str = "granian"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -57,7 +56,6 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", cls.log_level).upper(),
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
-            server=os.environ.get("SERVER", cls.server).lower(),
         )
 
 
