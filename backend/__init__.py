@@ -8,7 +8,7 @@ from quart_schema import Info, QuartSchema
 
 from . import api
 from .data import db
-from .edge import health, metrics, overload, problems, requestid, web
+from .edge import bodies, health, metrics, overload, problems, requestid, web
 from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
@@ -36,8 +36,11 @@ def create_app(settings: Settings | None = None) -> Quart:
     api.init_app(app)
     health.init_app(app)
     web.init_app(app)
-    # Backpressure, then metrics around it (so its 503s are counted): ASGI middlewares.
+    # ASGI middlewares, innermost first: the in-flight cap, the body reader around it (a
+    # request counts as in flight once its body has arrived), metrics around both (so their
+    # refusals are counted).
     overload.init_app(app, settings)
+    bodies.init_app(app, settings)
     metrics.init_app(app)
 
     if settings.cors_origins:

@@ -65,11 +65,29 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
             raise AssertionError("server exited before listening:\n" + "".join(seen))
         proc.log = seen
         threading.Thread(target=seen.extend, args=(proc.stdout,), daemon=True).start()
+        _until_accepting(seen)
         yield proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def _until_accepting(log: list[str], limit_s: float = 30) -> None:
+    """granian logs "Started worker-N" just before the worker opens its listener: connect
+    to the address it announced until one accepts."""
+    announced = next(line for line in log if "Listening at: http://" in line)
+    host, port = announced.rsplit("http://", 1)[1].strip().rsplit(":", 1)
+    address = ("127.0.0.1" if host in ("0.0.0.0", "[::]") else host.strip("[]"), int(port))
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            socket.create_connection(address, timeout=1).close()
+            return
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # a refused connect returns at once: don't spin the CPU
 
 
 @asynccontextmanager

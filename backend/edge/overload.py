@@ -68,8 +68,8 @@ def init_app(app: Quart, settings: Settings) -> None:
     # wraps every view without a before_request hook per request.
     if timeout > 0:
         app.dispatch_request = dispatch_request  # type: ignore[method-assign]
-    # Quart's own cut-offs for slow clients (reading the body, sending the response).
-    app.config["BODY_TIMEOUT"] = settings.request_timeout or None
+    # Quart's own cut-off for clients that read the response slowly (bodies.py bounds the
+    # other direction).
     app.config["RESPONSE_TIMEOUT"] = settings.request_timeout or None
 
     if settings.max_in_flight > 0:

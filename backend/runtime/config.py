@@ -38,6 +38,9 @@ class Settings:
     # Backpressure, per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
+    # Slow uploads: seconds for a whole request body, and bodies arriving at once per address.
+    body_timeout: float = 10.0
+    max_uploads_per_client: int = 8
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,6 +59,8 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", cls.log_level).upper(),
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
+            body_timeout=_float("BODY_TIMEOUT", cls.body_timeout),
+            max_uploads_per_client=_int("MAX_UPLOADS_PER_CLIENT", cls.max_uploads_per_client),
         )
 
 
