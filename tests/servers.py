@@ -73,6 +73,15 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
             proc.wait()
 
 
+@contextmanager
+def todoapp(database_url: str, **env: str) -> Iterator[str]:
+    """`todoapp serve` on database_url with extra settings; yields its base URL."""
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **env}
+    with server(["serve"], environment):
+        yield f"http://127.0.0.1:{port}"
+
+
 def _until_accepting(log: list[str], limit_s: float = 30) -> None:
     """granian logs "Started worker-N" just before the worker opens its listener: connect
     to the address it announced until one accepts."""

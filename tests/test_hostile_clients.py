@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import orjson
 import pytest
 
-from .servers import free_port, samples, server, until
+from .servers import samples, todoapp, until
 
 ATTACKERS = 300
 ANNOUNCED = 1000  # bytes each slow client says it will send
@@ -92,14 +91,6 @@ async def slow_uploads(port: int, sources: list[str]) -> AsyncIterator[list[Slow
         yield list(uploads)
     finally:
         await asyncio.gather(*(u.close() for u in uploads))
-
-
-@contextlib.contextmanager
-def todoapp(database_url: str, **env: str) -> Iterator[str]:
-    port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **env}
-    with server(["serve"], environment):
-        yield f"http://127.0.0.1:{port}"
 
 
 async def requests_seen(http: httpx.AsyncClient) -> float:

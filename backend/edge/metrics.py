@@ -120,9 +120,16 @@ class MeteredPool(AsyncAdaptedQueuePool):
         get().pool_in_use.set(self.checkedout())
 
 
+# The status of a request whose client went away before any response started (nginx's
+# convention): nothing was sent, so it is neither a success nor a server error.
+CLIENT_GONE = 499
+UNMATCHED, REJECTED = "<unmatched>", "<rejected>"
+
+
 class MetricsMiddleware:
-    """ASGI middleware: counts and times every HTTP request, including the 503s of the
-    in-flight limiter it wraps (those carry route "<rejected>")."""
+    """ASGI middleware: counts and times every HTTP request, including the refusals of the
+    middlewares it wraps (route "<rejected>": the in-flight cap's 503, the body reader's
+    408/413/429, ...)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -135,7 +142,7 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500  # if the app fails before starting a response
+        status: int | None = None  # until a response starts
 
         async def send_status(message: dict[str, Any]) -> None:
             nonlocal status
@@ -148,10 +155,15 @@ class MetricsMiddleware:
         m.in_flight.inc()
         try:
             await self.app(scope, receive, send_status)
+            # Quart answers every request, errors included, unless the client hung up: it
+            # then cancels the handler and returns without a response.
+            status = status or CLIENT_GONE
         finally:
+            status = status or 500  # the app raised before starting a response
             m.in_flight.dec()
             elapsed = time.perf_counter() - start
-            route = scope.get(ROUTE_KEY) or ("<rejected>" if status == 503 else "<unmatched>")
+            # No URL rule: routing failed, or an edge middleware answered before routing.
+            route = scope.get(ROUTE_KEY) or (UNMATCHED if status in (404, 405) else REJECTED)
             method = scope["method"]
             key = (method, route, status)
             counter = self._counters.get(key)
