@@ -13,6 +13,24 @@ from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
+# What a browser app on another origin may send (conditional writes, safe retries, tracing)
+# and read beyond the basic response headers (see the README's API section).
+CORS_REQUEST_HEADERS = [
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "X-Total-Count",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+]
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -48,8 +66,8 @@ def create_app(settings: Settings | None = None) -> Quart:
             app,
             allow_origin="*" if "*" in settings.cors_origins else list(settings.cors_origins),
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type"],
-            expose_headers=["Location", "ETag", "Link", "X-Total-Count", "X-Request-ID"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_RESPONSE_HEADERS,
             max_age=600,
         )
     return app
