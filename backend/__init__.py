@@ -8,7 +8,17 @@ from quart_schema import Info, QuartSchema
 
 from . import api
 from .data import db
-from .edge import bodies, health, metrics, overload, problems, requestid, web
+from .edge import (
+    bodies,
+    health,
+    hosts,
+    metrics,
+    overload,
+    problems,
+    requestid,
+    security,
+    web,
+)
 from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
@@ -55,10 +65,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     health.init_app(app)
     web.init_app(app)
     # ASGI middlewares, innermost first: the in-flight cap, the body reader around it (a
-    # request counts as in flight once its body has arrived), metrics around both (so their
-    # refusals are counted).
+    # request counts as in flight once its body has arrived), the Host check and trusted
+    # proxies' headers around that (so a wrong Host costs no body read, and the per-address
+    # cap sees the client's address), security headers on whatever any of them answers,
+    # metrics around all (so their refusals are counted).
     overload.init_app(app, settings)
     bodies.init_app(app, settings)
+    hosts.init_app(app, settings)
+    security.init_app(app)
     metrics.init_app(app)
 
     if settings.cors_origins:

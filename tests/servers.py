@@ -105,7 +105,7 @@ async def app_client(settings: Settings) -> AsyncIterator[tuple[Quart, httpx.Asy
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             yield app, c
 
 

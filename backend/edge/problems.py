@@ -68,12 +68,11 @@ def problem_response(problem: Problem) -> Response:
 
 async def send_problem(send: Send, problem: Problem) -> None:
     """Answer with a problem straight from an ASGI middleware, before (or without) the app:
-    the same body and headers as problem_response."""
+    the same body and headers as problem_response (security.py adds the common ones)."""
     body = orjson.dumps(problem_body(problem))
     headers = [
         (b"content-type", PROBLEM_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
-        (b"x-content-type-options", b"nosniff"),
     ]
     headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
