@@ -35,14 +35,19 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
     )
+    # Before anything is started or migrated: a server that cannot own its port stops here.
+    servers.ensure_port_free(settings.host, settings.port)
     settings = resolve_database(settings)
     # Once, before any worker starts (not in a per-worker startup hook).
     migrate.upgrade(settings.database_url or "")
     os.environ.update(HOST=settings.host, PORT=str(settings.port))
-    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Set before any worker imports prometheus_client: /metrics then sums all workers.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="todoapp-metrics-")
-    return servers.run(settings)
+    if settings.workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return servers.run(settings)
+    # Set before any worker imports prometheus_client: /metrics then sums all workers. The
+    # samples are worth nothing once the server is gone.
+    with tempfile.TemporaryDirectory(prefix="todoapp-metrics-") as samples:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples
+        return servers.run(settings)
 
 
 def db(args: argparse.Namespace) -> int:

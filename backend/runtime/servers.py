@@ -1,12 +1,31 @@
 """The HTTP server `todoapp serve` runs the app on: granian (Rust HTTP, a uvloop event loop
 per worker process). Why granian, measured against the alternatives: docs/benchmarks.md.
 
-Every worker loads `backend.asgi:app`, so each has its own engine and pool.
+Every worker loads `backend.asgi:app`, so each has its own engine and pool. Two things
+granian does not do on its own, done here:
+
+- Own the port or fail: granian's workers each bind it with SO_REUSEPORT, so a second
+  server on a port in use would start beside the first and take half its connections.
+  `ensure_port_free` binds without SO_REUSEPORT first and stops with "address already in use".
+- Workers die with their parent: granian has no option for it, so each worker asks the
+  kernel (Linux PR_SET_PDEATHSIG) to kill it when the main process dies, even by kill -9.
+  SIGKILL, not SIGTERM (a worker's graceful stop): granian loses a SIGTERM that arrives
+  while a worker is still starting, and that worker then serves on with nobody to stop it.
+  A server whose main process was killed has crashed; its workers go the same way.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import importlib
+import os
+import signal
+import socket
 import sys
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces, Loops
@@ -15,6 +34,20 @@ from .config import Settings
 
 APP = "backend.asgi:app"
 UVLOOP = sys.platform != "win32"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit at once if something listens on host:port already (see the module docstring)."""
+    try:
+        # create_server sets SO_REUSEADDR (so TIME_WAIT leftovers don't count) but not
+        # SO_REUSEPORT, which is what makes a live listener a conflict.
+        socket.create_server((host, port)).close()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            message = f"todoapp: cannot listen on {host}:{port}: address already in use"
+            raise SystemExit(message) from None
+        raise
 
 
 def run(settings: Settings) -> int:
@@ -37,5 +70,19 @@ def run(settings: Settings) -> int:
         websockets=False,
         log_access=False,
         workers_kill_timeout=10,
-    ).serve()
+    ).serve(target_loader=partial(_load_in_worker, os.getpid()))
     return 0
+
+
+def _load_in_worker(parent: int, target: str) -> Callable[..., Any]:
+    """granian calls this in each worker to load the app: first tie the worker's life to
+    its parent's (workers are started from the main thread, whose exit is what the kernel
+    watches; the main thread lives as long as the server)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before the line above: no signal
+            os.kill(os.getpid(), signal.SIGKILL)
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
