@@ -12,18 +12,35 @@ from asgi_lifespan import LifespanManager
 from backend import create_app
 from backend.runtime.config import Settings
 
+from .servers import todoapp
+
+# What a browser app on another origin sends: conditional writes, safe retries, tracing.
+REQUEST_HEADERS = ["Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]
+EXPOSED = [
+    "ETag",
+    "Location",
+    "Link",
+    "X-Total-Count",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+]
 PREFLIGHT = {
     "Origin": "https://app.example",
     "Access-Control-Request-Method": "PATCH",
-    "Access-Control-Request-Headers": "Content-Type",
+    "Access-Control-Request-Headers": ", ".join(REQUEST_HEADERS),
 }
+
+
+def header_set(value: str) -> set[str]:
+    return {v.strip().lower() for v in value.split(",")}
 
 
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             yield c
 
 
@@ -53,14 +70,28 @@ async def test_listed_origin_gets_headers_and_preflight(open_client: httpx.Async
     assert response.headers["access-control-allow-origin"] == "https://app.example"
     methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods
-    assert "content-type" in response.headers["access-control-allow-headers"].lower()
+    allowed = header_set(response.headers["access-control-allow-headers"])
+    assert {h.lower() for h in REQUEST_HEADERS} <= allowed
 
     response = await open_client.post(
         "/api/todos", json={"title": "x"}, headers={"Origin": "https://app.example"}
     )
     assert response.status_code == 201
     assert response.headers["access-control-allow-origin"] == "https://app.example"
-    assert "location" in response.headers["access-control-expose-headers"].lower()
+    exposed = header_set(response.headers["access-control-expose-headers"])
+    assert {h.lower() for h in EXPOSED} <= exposed
+
+
+async def test_a_real_preflight_on_the_production_server(
+    database_url: str, clean_db: object
+) -> None:
+    with todoapp(database_url, CORS_ORIGINS="https://app.example") as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await http.options("/api/todos/1", headers=PREFLIGHT)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    allowed = header_set(response.headers["access-control-allow-headers"])
+    assert {h.lower() for h in REQUEST_HEADERS} <= allowed
 
 
 async def test_unlisted_origin_gets_no_headers(open_client: httpx.AsyncClient) -> None:

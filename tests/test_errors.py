@@ -124,7 +124,7 @@ async def test_database_unreachable_is_a_quick_503() -> None:
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             for request in (c.get("/api/todos"), c.post("/api/todos", json={"title": "x"})):
                 response = await request
                 assert_problem(response, 503)

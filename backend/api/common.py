@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from quart import Response, current_app
 from werkzeug.routing import IntegerConverter, Map
 
 from ..edge.problems import Problem
@@ -19,16 +17,6 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=2**63 - 1)
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    # orjson's bytes go straight into the response (no str round trip).
-    return current_app.response_class(
-        orjson.dumps(body),
-        status=status,
-        headers=headers,
-        content_type="application/json",
-    )
 
 
 def not_found(kind: str, item_id: int) -> Problem:

@@ -22,9 +22,10 @@ from ..domain.schemas import (
     TodoQuery,
     TodoUpdate,
 )
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import answers, json_response
+from .common import answers
 from .conditional import etag, if_match_versions
 from .idempotency import idempotent
 from .representation import Representation

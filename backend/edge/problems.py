@@ -11,10 +11,13 @@ from http import HTTPStatus
 from typing import Any
 
 import asyncpg
+import orjson
 from pydantic import ValidationError
 from quart import Quart, Response, current_app
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+from .asgitypes import Send
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,8 @@ class Problem(Exception):
         self.errors, self.headers, self.extra = errors, headers or {}, extra or {}
 
 
-def problem_response(problem: Problem) -> Response:
+def problem_body(problem: Problem) -> dict[str, Any]:
+    """The problem's JSON object: the one definition of the shape every error has."""
     body: dict[str, Any] = {
         "type": f"urn:todoapp:problem:{problem.slug}",
         "title": HTTPStatus(problem.status).phrase,
@@ -49,11 +53,30 @@ def problem_response(problem: Problem) -> Response:
     if problem.errors is not None:
         body["errors"] = problem.errors
     body.update(problem.extra)
+    return body
+
+
+def problem_response(problem: Problem) -> Response:
     response = current_app.response_class(
-        current_app.json.dumps(body), status=problem.status, content_type=PROBLEM_TYPE
+        current_app.json.dumps(problem_body(problem)),
+        status=problem.status,
+        content_type=PROBLEM_TYPE,
     )
     response.headers.update(problem.headers)
     return response
+
+
+async def send_problem(send: Send, problem: Problem) -> None:
+    """Answer with a problem straight from an ASGI middleware, before (or without) the app:
+    the same body and headers as problem_response (security.py adds the common ones)."""
+    body = orjson.dumps(problem_body(problem))
+    headers = [
+        (b"content-type", PROBLEM_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _pointer(loc: tuple[int | str, ...]) -> str:
