@@ -8,18 +8,25 @@ from typing import Any
 import orjson
 from quart import Response, current_app
 from quart_schema import document_response
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, ValidationError
 
+from ..domain.schemas import CANONICAL_ID, parse_id
 from ..domain.schemas import Problem as ProblemOut
 from ..edge.problems import Problem
 
 
 class IdConverter(IntegerConverter):
-    """`<id:...>` in routes: a positive PostgreSQL bigint. A larger number cannot name
-    anything, so it is a 404 rather than a database error."""
+    """`<id:...>` in routes: a positive PostgreSQL bigint in its one canonical spelling.
+    Anything else ("01", Arabic or full-width digits, past bigint) names nothing: 404, not an
+    alias of an id and not a database error. (An IntegerConverter: OpenAPI says integer.)"""
 
-    def __init__(self, map: Map) -> None:
-        super().__init__(map, min=1, max=2**63 - 1)
+    regex = CANONICAL_ID.pattern
+
+    def to_python(self, value: str) -> int:
+        parsed = parse_id(value)
+        if parsed is None:
+            raise ValidationError()
+        return parsed
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
