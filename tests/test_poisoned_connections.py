@@ -92,9 +92,9 @@ async def test_a_driver_error_discards_the_connection(
     one = dataclasses.replace(settings, db_statement_timeout_ms=TIMEOUT_MS, db_pool_size=1)
     async with app_client(one) as (app, _client), app.app_context():
         with pytest.raises(Exception, match="out of int32 range"):
-            async with db.statement() as session:
-                await session.execute(text("SELECT CAST(:v AS integer)"), {"v": 2**40})
+            async with db.statement() as work:
+                await work.run(text("SELECT CAST(:v AS integer)"), {"v": 2**40})
         await until(lambda: timers_run_out(clean_db), "statement timers ran out", limit_s=10)
         for _ in range(3):
-            async with db.transaction() as session:
-                assert await session.scalar(text("SELECT 1")) == 1
+            async with db.transaction() as work:
+                assert await work.scalar(text("SELECT 1")) == 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 async def create(client: httpx.AsyncClient, **fields: object) -> dict:
@@ -136,10 +140,30 @@ async def test_delete_collection_with_filters_is_clear_completed(
     assert (await client.get("/api/todos")).json() == []
 
 
-async def test_a_todo_without_list_recreates_inbox_when_every_list_is_gone(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_the_last_list_cannot_be_deleted(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/api/lists/1")
+    assert response.status_code == 409
+    assert response.json()["type"] == "urn:todoapp:problem:last-list"
+    other = (await client.post("/api/lists", json={"name": "Other"})).json()
     assert (await client.delete("/api/lists/1")).status_code == 204
+    assert (await client.delete(f"/api/lists/{other['id']}")).status_code == 409
+
+
+async def test_concurrent_deletes_leave_one_list(live_client: httpx.AsyncClient) -> None:
+    ids = [1] + [
+        (await live_client.post("/api/lists", json={"name": f"L{i}"})).json()["id"]
+        for i in range(5)
+    ]
+    answers = await asyncio.gather(*(live_client.delete(f"/api/lists/{i}") for i in ids))
+    assert sorted(r.status_code for r in answers) == [204] * 5 + [409]
+    assert len((await live_client.get("/api/lists")).json()) == 1
+
+
+async def test_a_todo_without_list_recreates_inbox_when_every_list_is_gone(
+    client: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    async with clean_db.begin() as conn:  # behind the app's back: the API refuses this
+        await conn.execute(text("DELETE FROM todo_lists"))
     todo = await create(client, title="homeless")
     lists = (await client.get("/api/lists")).json()
     assert [lst["name"] for lst in lists] == ["Inbox"]

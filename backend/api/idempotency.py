@@ -21,6 +21,8 @@ from ..edge.problems import Problem
 from .validation import Handler, json_payload
 
 MAX_KEY_LENGTH = 255
+# Marks an @idempotent route (for the OpenAPI document: the header and the replay flag).
+IDEMPOTENT = "todoapp_idempotent"
 # Expired keys (older than 24 h) are purged by about one keyed POST in this many.
 PURGE_ONE_IN = 100
 
@@ -31,32 +33,20 @@ def idempotent(func: Handler) -> Handler:
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return await func(*args, **kwargs)
-        if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-            raise Problem(
-                422,
-                "validation-error",
-                f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
-                [{"header": "Idempotency-Key", "detail": "invalid"}],
-            )
-        scope = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+        _check(key)
+        route = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
         payload = await json_payload()
         fingerprint = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
-        async with db.transaction() as session:
-            stored = await keys.claim(session, scope, key, fingerprint)
+        async with db.transaction() as work:
+            stored = await keys.claim(work, route, key, fingerprint)
             if random.randrange(PURGE_ONE_IN) == 0:
-                await keys.purge_expired(session)
+                await keys.purge_expired(work)
             if stored is not None:
-                if stored["fingerprint"] != fingerprint:
-                    raise Problem(
-                        422,
-                        "idempotency-key-reused",
-                        "This Idempotency-Key was already used with a different request body.",
-                    )
-                return replay(stored)
+                return replay(stored, fingerprint)
             response: Response = await current_app.make_response(await func(*args, **kwargs))
             await keys.save(
-                session,
-                scope,
+                work,
+                route,
                 key,
                 status=response.status_code,
                 body=await response.get_data(as_text=True),
@@ -64,10 +54,28 @@ def idempotent(func: Handler) -> Handler:
             )
         return response
 
+    setattr(wrapper, IDEMPOTENT, True)
     return wrapper
 
 
-def replay(stored: Any) -> Response:
+def _check(key: str) -> None:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise Problem(
+            422,
+            "validation-error",
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            [{"header": "Idempotency-Key", "detail": "invalid"}],
+        )
+
+
+def replay(stored: Any, fingerprint: str) -> Response:
+    """The first answer again, if this retry sent the same body."""
+    if stored["fingerprint"] != fingerprint:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "This Idempotency-Key was already used with a different request body.",
+        )
     headers = {"Idempotent-Replayed": "true"}
     if stored["location"]:
         headers["Location"] = stored["location"]

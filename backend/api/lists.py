@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from quart import Blueprint, Response, request
-from quart_schema import document_response
+from quart import Blueprint, Response
 
 from ..data import Row, db
 from ..data import lists as store
 from ..domain.schemas import ListCreate, ListOut, ListUpdate, Page
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import json_response, not_found, problems
-from .conditional import etag, if_match_versions, not_modified, precondition_failed
+from .common import answers
+from .conditional import etag, if_match_versions
 from .idempotency import idempotent
+from .representation import Representation
 
 bp = Blueprint("lists", __name__, url_prefix="/api/lists")
-
-
-def list_json(row: Row, base_url: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "version": row["version"],
-        "active_count": row["active_count"],
-        "completed_count": row["completed_count"],
-        "url": f"{base_url}/{row['id']}",
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
 
 
 def list_etag(row: Row) -> str:
@@ -38,86 +23,83 @@ def list_etag(row: Row) -> str:
     return etag(row["version"], row["active_count"], row["completed_count"])
 
 
-def _base_url() -> str:
-    return request.host_url + "api/lists"
+LISTS = Representation("list", ListOut, "api/lists", list_etag)
 
 
-def one_list(row: Row, status: int = 200) -> Response:
-    body = list_json(row, _base_url())
-    headers = {"ETag": list_etag(row)}
-    if status == 201:
-        headers["Location"] = body["url"]
-    return json_response(body, status, headers)
+def _cursor(last: Row) -> str:
+    return pagination.encode_cursor("id", last["id"], last["id"])
 
 
 @bp.get("")
 @validation.query(Page)
-@document_response(list[ListOut])
-@problems(422, 503)
+@answers(list[ListOut], 422, 503)
 async def list_lists(query: Page) -> Response:
+    """A page of lists by id, each with the counts of its active and completed todos."""
     after = pagination.decode_cursor(query.cursor, "id")[1] if query.cursor else None
-    async with db.transaction() if query.count else db.statement() as session:
-        rows = await store.list_lists(session, after=after, limit=query.limit + 1)
-        total = await store.count_lists(session) if query.count else None
-    base = _base_url()
-    response = json_response([list_json(row, base) for row in rows[: query.limit]])
-    if len(rows) > query.limit:
-        last = rows[query.limit - 1]["id"]
-        pagination.link_next(response, pagination.encode_cursor("id", last, last))
-    if total is not None:
-        response.headers["X-Total-Count"] = str(total)
-    return response
+    async with db.transaction() if query.count else db.statement() as work:
+        rows = await store.list_lists(work, after=after, limit=query.limit + 1)
+        total = await store.count_lists(work) if query.count else None
+    return LISTS.page(rows, query.limit, _cursor, total)
 
 
 @bp.post("")
 @validation.body(ListCreate)
 @idempotent
-@document_response(ListOut, 201)
-@problems(400, 409, 415, 422, 503)
+@answers(ListOut, 400, 409, 415, 422, 503, status=201)
 async def create_list(data: ListCreate) -> Response:
-    async with db.transaction() as session:
-        row = await store.create_list(session, data.name)
-    return one_list(row, 201)
+    """Create a list (names are unique: 409 if taken)."""
+    async with db.transaction() as work:
+        row = await store.create_list(work, data.name)
+    return LISTS.one(row, 201)
 
 
 @bp.get("/<id:list_id>")
-@document_response(ListOut)
-@problems(404, 503)
+@answers(ListOut, 404, 503)
 async def get_list(list_id: int) -> Response:
-    async with db.statement() as session:
-        row = await store.get_list(session, list_id)
-    if row is None:
-        raise not_found("list", list_id)
-    return not_modified(list_etag(row)) or one_list(row)
+    """One list, with its ETag (which covers its counts)."""
+    return await LISTS.read(store.get_list, list_id)
 
 
 @bp.patch("/<id:list_id>")
 @validation.body(ListUpdate)
-@document_response(ListOut)
-@problems(400, 404, 409, 412, 415, 422, 503)
+@answers(ListOut, 400, 404, 409, 412, 415, 422, 503)
 async def update_list(list_id: int, data: ListUpdate) -> Response:
+    """Rename a list.
+
+    `If-Match` compares the list's own version, so new todos in it do not make a rename fail.
+    """
     versions = if_match_versions()
-    async with db.transaction() as session:
+    async with db.transaction() as work:
         renamed = data.name is not None and await store.rename_list(
-            session, list_id, data.name, versions
+            work, list_id, data.name, versions
         )
-        row = await store.get_list(session, list_id)
+        row = await store.get_list(work, list_id)
         if row is None:
-            raise not_found("list", list_id)
+            raise LISTS.missing(list_id)
         if versions is not None and not renamed and row["version"] not in versions:
-            raise _conflict(row)
-    return one_list(row)
+            raise LISTS.conflict(row)
+    return LISTS.one(row)
 
 
 @bp.delete("/<id:list_id>")
-@problems(404, 412, 503)
+@answers(None, 404, 409, 412, 503, status=204)
 async def delete_list(list_id: int) -> Response:
-    async with db.transaction() as session:
-        if not await store.delete_list(session, list_id, if_match_versions()):
-            row = await store.get_list(session, list_id)
-            raise not_found("list", list_id) if row is None else _conflict(row)
+    """Delete a list and its todos (not the only list left: 409)."""
+    versions = if_match_versions()
+    async with db.transaction() as work:
+        if not await store.delete_list(work, list_id, versions):
+            raise _why_not(await store.get_list(work, list_id), list_id, versions)
     return Response(status=204)
 
 
-def _conflict(row: Row) -> Problem:
-    return precondition_failed(list_json(row, _base_url()), list_etag(row))
+def _why_not(row: Row | None, list_id: int, versions: list[int] | None) -> Problem:
+    """After a delete matched nothing: gone (404), changed (412), or the actor's last list."""
+    if row is None:
+        return LISTS.missing(list_id)
+    if versions is not None and row["version"] not in versions:
+        return LISTS.conflict(row)
+    return Problem(
+        409,
+        "last-list",
+        "This is your only list, and there is always at least one; create another first.",
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, request
-from quart_schema import document_response
+from quart import Blueprint, Response
 
 from ..data import Row, db
+from ..data import lists as list_store
 from ..data import todos as store
 from ..domain.schemas import (
     BulkResult,
@@ -24,37 +24,16 @@ from ..domain.schemas import (
 )
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import json_response, not_found, problems
-from .conditional import etag, if_match_versions, not_modified, precondition_failed
+from .common import answers, json_response
+from .conditional import etag, if_match_versions
 from .idempotency import idempotent
+from .representation import Representation
 
 bp = Blueprint("todos", __name__, url_prefix="/api/todos")
 
-
-def todo_json(row: Row, base_url: str) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "list_id": row["list_id"],
-        "title": row["title"],
-        "completed": row["completed"],
-        "order": row["position"],
-        "version": row["version"],
-        "url": f"{base_url}/{row['id']}",
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
-
-
-def _base_url() -> str:
-    return request.host_url + "api/todos"
-
-
-def one_todo(row: Row, status: int = 200) -> Response:
-    body = todo_json(row, _base_url())
-    headers = {"ETag": etag(row["version"])}
-    if status == 201:
-        headers["Location"] = body["url"]
-    return json_response(body, status, headers)
+TODOS = Representation("todo", TodoOut, "api/todos", lambda row: etag(row["version"]))
+# Fields that place a todo rather than describe it: the positions logic handles them.
+PLACEMENT = frozenset({"order", "list_id"})
 
 
 def no_such_list(list_id: int | None, pointer: str = "/list_id") -> Problem:
@@ -70,158 +49,176 @@ def _filter(query: TodoFilter) -> store.Filter:
     return store.Filter(list_id=query.list_id, completed=query.completed, q=query.q)
 
 
+def _fields(todo: TodoCreate) -> dict[str, Any]:
+    """The stored fields of a new todo (its placement is passed on its own)."""
+    return todo.model_dump(exclude=PLACEMENT)
+
+
 @bp.get("")
 @validation.query(TodoQuery)
-@document_response(list[TodoOut])
-@problems(422, 503)
+@answers(list[TodoOut], 422, 503)
 async def list_todos(query: TodoQuery) -> Response:
+    """A page of todos, filtered, searched and sorted.
+
+    `q` is full-text search on titles (English stemming, `websearch_to_tsquery` syntax) and
+    matches word prefixes too. Keyset pages: follow the `Link` header's `rel="next"` URL.
+    """
     sort = query.sort.lstrip("-")
-    descending = query.sort.startswith("-")
     after = pagination.decode_cursor(query.cursor, query.sort) if query.cursor else None
     where = _filter(query)
-    async with db.transaction() if query.count else db.statement() as session:
+    async with db.transaction() if query.count else db.statement() as work:
         # One row more than asked tells whether there is a next page.
         rows = await store.list_todos(
-            session, where, sort=sort, descending=descending, after=after, limit=query.limit + 1
+            work,
+            where,
+            sort=sort,
+            descending=query.sort.startswith("-"),
+            after=after,
+            limit=query.limit + 1,
         )
-        total = await store.count_todos(session, where) if query.count else None
-    base = _base_url()
-    response = json_response([todo_json(row, base) for row in rows[: query.limit]])
-    if len(rows) > query.limit:
-        last = rows[query.limit - 1]
-        key = last["position"] if sort == "order" else last[sort]
-        pagination.link_next(response, pagination.encode_cursor(query.sort, key, last["id"]))
-    if total is not None:
-        response.headers["X-Total-Count"] = str(total)
-    return response
+        total = await store.count_todos(work, where) if query.count else None
+    key = store.SORT_COLUMNS[sort].name
+
+    def cursor(last: Row) -> str:
+        return pagination.encode_cursor(query.sort, last[key], last["id"])
+
+    return TODOS.page(rows, query.limit, cursor, total)
 
 
 @bp.post("")
 @validation.body(TodoCreate, many=TodoCreateMany, document=NewTodos)
 @idempotent
-@document_response(CreatedTodos, 201)
-@problems(400, 415, 422, 503)
+@answers(CreatedTodos, 400, 415, 422, 503, status=201)
 async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:
+    """Create a todo, or up to 1,000 at once (all or none).
+
+    Without `list_id` it goes to the default list, without `order` to the end of its list;
+    a taken `order` shifts the todos from there on.
+    """
     if isinstance(data, list):
         return await _create_many(data)
-    if data.order is None:
-        async with db.statement() as session:  # one INSERT, appending to the list
-            row = await store.append_todo(
-                session, title=data.title, completed=data.completed, list_id=data.list_id
-            )
-    else:
-        async with db.transaction() as session:
-            row = await store.insert_todo_at(session, **data.model_dump())
-    if row is None and data.list_id is None:  # every list was deleted: recreate the Inbox
-        async with db.transaction() as session:
-            await store.ensure_default_list(session)
-            row = await store.insert_todo_at(
-                session, **data.model_dump(exclude={"order"}), order=data.order or 1
-            )
-    if row is None:
-        raise no_such_list(data.list_id)
-    return one_todo(row, 201)
+    try:
+        if data.order is None:
+            async with db.statement() as work:  # one INSERT, appending to the list
+                row = await store.append_todo(work, _fields(data), data.list_id)
+        else:
+            async with db.transaction() as work:
+                row = await store.insert_todo_at(work, _fields(data), data.list_id, data.order)
+    except store.NoSuchList:
+        if data.list_id is not None:
+            raise no_such_list(data.list_id) from None
+        row = await _into_new_inbox(data)
+    return TODOS.one(row, 201)
+
+
+async def _into_new_inbox(data: TodoCreate) -> Row:
+    """The actor has no list left (deleted concurrently): a todo needs a home."""
+    async with db.transaction() as work:
+        await list_store.ensure_default_list(work)
+        return await store.insert_todo_at(work, _fields(data), None, data.order or 1)
 
 
 async def _create_many(items: list[TodoCreate]) -> Response:
-    async with db.transaction() as session:
-        result = await store.insert_many(session, [item.model_dump() for item in items])
-        if result and isinstance(result[0], int):
+    async with db.transaction() as work:
+        try:
+            rows = await store.insert_many(
+                work, [(_fields(item), item.list_id, item.order) for item in items]
+            )
+        except store.NoSuchList as missing:
             raise Problem(
                 422,
                 "validation-error",
                 "Some items name a list that does not exist; nothing was created.",
-                [{"pointer": f"/{i}/list_id", "detail": "no such list"} for i in result],
-            )
-    base = _base_url()
-    return json_response([todo_json(row, base) for row in result], 201)  # type: ignore[arg-type]
+                [{"pointer": f"/{i}/list_id", "detail": "no such list"} for i in missing.indexes],
+            ) from None
+    return TODOS.many(rows, 201)
 
 
 @bp.patch("")
 @validation.query(TodoFilter)
 @validation.body(TodoBulkUpdate)
-@document_response(BulkResult)
-@problems(400, 415, 422, 503)
+@answers(BulkResult, 400, 415, 422, 503)
 async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
     """Toggle all: set `completed` on every todo matching the filters."""
-    async with db.statement() as session:
-        count = await store.set_completed(session, _filter(query), data.completed)
+    async with db.statement() as work:
+        count = await store.set_completed(work, _filter(query), data.completed)
     return json_response({"updated": count})
 
 
 @bp.delete("")
 @validation.query(TodoFilter)
-@problems(422, 503)
+@answers(None, 422, 503, status=204)
 async def delete_todos(query: TodoFilter) -> Response:
-    async with db.statement() as session:
-        await store.delete_todos(session, _filter(query))
+    """Delete the todos matching the filters (`completed=true&list_id=N`: clear completed).
+
+    Without any filter it deletes every todo.
+    """
+    async with db.statement() as work:
+        await store.delete_todos(work, _filter(query))
     return Response(status=204)
 
 
 @bp.get("/<id:todo_id>")
-@document_response(TodoOut)
-@problems(404, 503)
+@answers(TodoOut, 404, 503)
 async def get_todo(todo_id: int) -> Response:
-    async with db.statement() as session:
-        row = await store.get_todo(session, todo_id)
-    if row is None:
-        raise not_found("todo", todo_id)
-    return not_modified(etag(row["version"])) or one_todo(row)
+    """One todo, with its ETag."""
+    return await TODOS.read(store.get_todo, todo_id)
 
 
 @bp.patch("/<id:todo_id>")
 @validation.body(TodoUpdate)
-@document_response(TodoOut)
-@problems(400, 404, 412, 415, 422, 503)
+@answers(TodoOut, 400, 404, 412, 415, 422, 503)
 async def update_todo(todo_id: int, data: TodoUpdate) -> Response:
+    """Change a todo's fields; `order` and `list_id` move it.
+
+    With `If-Match` the change happens only if nobody changed the todo since (else 412).
+    """
     changes = data.model_dump(exclude_unset=True)
     versions = if_match_versions()
-    if "order" in changes or "list_id" in changes:
-        row = await _move(todo_id, changes, versions)
-    elif not changes:
-        async with db.statement() as session:
-            row = await store.get_todo(session, todo_id)
+    if PLACEMENT & changes.keys():
+        return TODOS.one(await _move(todo_id, changes, versions))
+    if not changes:
+        async with db.statement() as work:
+            row = await store.get_todo(work, todo_id)
         if row is None or (versions is not None and row["version"] not in versions):
             raise await _why_not(todo_id)
-    else:
-        async with db.statement() as session:  # one UPDATE ... WHERE version matches
-            row = await store.update_fields(session, todo_id, changes, versions)
-        if row is None:
-            raise await _why_not(todo_id)
-    return one_todo(row)
+        return TODOS.one(row)
+    async with db.statement() as work:  # one UPDATE ... WHERE version matches
+        row = await store.update_fields(work, todo_id, changes, versions)
+    if row is None:
+        raise await _why_not(todo_id)
+    return TODOS.one(row)
 
 
 async def _move(todo_id: int, changes: dict[str, Any], versions: list[int] | None) -> Row:
-    async with db.transaction() as session:
+    list_id, order = changes.pop("list_id", None), changes.pop("order", None)
+    async with db.transaction() as work:
         try:
-            current = await store.lock_todo_lists(session, todo_id, changes.get("list_id"))
-        except LookupError:
-            raise no_such_list(changes.get("list_id")) from None
+            current = await store.lock_for_move(work, todo_id, list_id)
+        except store.NoSuchList:
+            raise no_such_list(list_id) from None
         if current is None:
-            raise not_found("todo", todo_id)
+            raise TODOS.missing(todo_id)
         if versions is not None and current["version"] not in versions:
-            raise precondition_failed(todo_json(current, _base_url()), etag(current["version"]))
-        list_id = changes.pop("list_id", current["list_id"])
-        order = changes.pop("order", None)
+            raise TODOS.conflict(current)
         return await store.move_todo(
-            session, current, list_id=list_id, order=order, changes=changes
+            work, current, list_id=list_id or current["list_id"], order=order, changes=changes
         )
 
 
 async def _why_not(todo_id: int) -> Problem:
     """After a conditional write matched nothing: 404 if the todo is gone, else 412."""
-    async with db.statement() as session:
-        current = await store.get_todo(session, todo_id)
-    if current is None:
-        return not_found("todo", todo_id)
-    return precondition_failed(todo_json(current, _base_url()), etag(current["version"]))
+    async with db.statement() as work:
+        current = await store.get_todo(work, todo_id)
+    return TODOS.missing(todo_id) if current is None else TODOS.conflict(current)
 
 
 @bp.delete("/<id:todo_id>")
-@problems(404, 412, 503)
+@answers(None, 404, 412, 503, status=204)
 async def delete_todo(todo_id: int) -> Response:
-    async with db.statement() as session:
-        deleted = await store.delete_todo(session, todo_id, if_match_versions())
+    """Delete a todo (with `If-Match`: only if it is unchanged)."""
+    async with db.statement() as work:
+        deleted = await store.delete_todo(work, todo_id, if_match_versions())
     if not deleted:
         raise await _why_not(todo_id)
     return Response(status=204)

@@ -10,26 +10,33 @@ Two ways to do a request's work, both here and nowhere else:
 
 Inside an outer ``transaction()`` of the same request (e.g. the idempotency-key wrapper),
 both join it, so the request stays one transaction.
+
+Both yield a ``Work``: the session and the actor the work is done for. Every query takes it,
+so scoping by who is asking is never a parameter a route could forget.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from quart import Quart, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 
+from ..domain import actor as actors
+from ..domain.actor import Actor
 from ..edge.metrics import MeteredPool
 from ..runtime.config import Settings, asyncpg_url
+from . import Row
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -105,11 +112,8 @@ def init_app(app: Quart, settings: Settings) -> None:
     async def open_engine() -> None:
         engine = create_engine(settings)
         app.extensions["db_engine"] = engine
-        # expire_on_commit=False: rows stay readable after commit without another SELECT.
-        app.extensions["db_transactions"] = async_sessionmaker(engine, expire_on_commit=False)
-        app.extensions["db_statements"] = async_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        app.extensions["db_transactions"] = engine
+        app.extensions["db_statements"] = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @app.after_serving
     async def close_engine() -> None:
@@ -120,30 +124,57 @@ def engine() -> AsyncEngine:
     return current_app.extensions["db_engine"]
 
 
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A unit of work: the connection it runs on and the actor it runs for.
+
+    A Core connection, not an ORM session: the queries are Core statements on tables, and a
+    session would only add its unit-of-work bookkeeping to every request."""
+
+    conn: AsyncConnection
+    actor: Actor
+
+    async def rows(self, stmt: Any) -> Sequence[Row]:
+        return (await self.conn.execute(stmt)).mappings().all()
+
+    async def row(self, stmt: Any) -> Row | None:
+        """The first row, or None."""
+        return (await self.conn.execute(stmt)).mappings().first()
+
+    async def scalar(self, stmt: Any) -> Any:
+        return (await self.conn.execute(stmt)).scalar()
+
+    async def rowcount(self, stmt: Any) -> int:
+        return (await self.conn.execute(stmt)).rowcount  # type: ignore[attr-defined]
+
+    async def run(self, stmt: Any, params: Any = None) -> Any:
+        return await self.conn.execute(stmt, params)
+
+
 @asynccontextmanager
-async def transaction() -> AsyncIterator[AsyncSession]:
+async def transaction() -> AsyncIterator[Work]:
     """A unit of work of several statements: committed if the block succeeds, else rolled back."""
-    async with _session("db_transactions") as session:
-        yield session
+    async with _work("db_transactions") as work:
+        yield work
 
 
 @asynccontextmanager
-async def statement() -> AsyncIterator[AsyncSession]:
+async def statement() -> AsyncIterator[Work]:
     """For exactly one SQL statement, which PostgreSQL commits on its own (autocommit)."""
-    async with _session("db_statements") as session:
-        yield session
+    async with _work("db_statements") as work:
+        yield work
 
 
 @asynccontextmanager
-async def _session(kind: str) -> AsyncIterator[AsyncSession]:
-    joined: AsyncSession | None = g.get("db_session")
+async def _work(kind: str) -> AsyncIterator[Work]:
+    joined: Work | None = g.get("db_work")
     if joined is not None:
         yield joined
         return
-    sessions: async_sessionmaker[AsyncSession] = current_app.extensions[kind]
-    async with sessions() as session, session.begin():
-        g.db_session = session
+    engine: AsyncEngine = current_app.extensions[kind]
+    async with engine.connect() as conn, conn.begin():
+        g.db_work = work = Work(conn, actors.current())
         try:
-            yield session
+            yield work
         finally:
-            g.pop("db_session", None)
+            g.pop("db_work", None)

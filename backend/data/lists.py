@@ -1,19 +1,26 @@
-"""Todo lists, each read with the counts of its active and completed todos."""
+"""Todo lists, each read with the counts of its active and completed todos; the actor's
+default list, and the rule that an actor always keeps at least one list."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, delete, func, insert, literal, select, update
 
 from . import Row
+from .db import Work
 from .models import Todo, TodoList
+from .scope import visible_lists
 
 # Core tables, as in todos.py: no ORM layer on the request path.
 todos = Todo.__table__
 lists = TodoList.__table__
+
+DEFAULT_NAME = "Inbox"
+# pg_advisory_xact_lock(class, key): serialises list deletions per actor, so two concurrent
+# deletes cannot both see "another list remains" and leave the actor with none.
+_DELETE_LOCK_CLASS = 0x1157
 
 
 def _with_counts() -> Select[Any]:
@@ -21,63 +28,82 @@ def _with_counts() -> Select[Any]:
     done = func.count(todos.c.id).filter(todos.c.completed.is_(True))
     return (
         select(
-            lists.c.id,
-            lists.c.name,
-            lists.c.version,
+            *[c for c in lists.c if c.name != "last_position"],
             active.label("active_count"),
             done.label("completed_count"),
-            lists.c.created_at,
-            lists.c.updated_at,
         )
         .outerjoin(todos, todos.c.list_id == lists.c.id)
         .group_by(lists.c.id)
     )
 
 
-async def list_lists(session: AsyncSession, *, after: int | None, limit: int) -> Sequence[Row]:
-    stmt = _with_counts().order_by(lists.c.id).limit(limit)
+def _one(work: Work, list_id: int) -> list[ColumnElement[bool]]:
+    return [lists.c.id == list_id, *visible_lists(work.actor)]
+
+
+def _version_matches(versions: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    return [] if versions is None else [lists.c.version.in_(versions)]
+
+
+def default_list_id(actor: Any) -> Any:
+    """The actor's default list: the first of their lists (a scalar subquery)."""
+    return select(func.min(lists.c.id)).where(*visible_lists(actor)).scalar_subquery()
+
+
+async def list_lists(work: Work, *, after: int | None, limit: int) -> Sequence[Row]:
+    stmt = _with_counts().where(*visible_lists(work.actor)).order_by(lists.c.id).limit(limit)
     if after is not None:
         stmt = stmt.where(lists.c.id > after)
-    return (await session.execute(stmt)).mappings().all()
+    return await work.rows(stmt)
 
 
-async def count_lists(session: AsyncSession) -> int:
-    return (await session.execute(select(func.count()).select_from(lists))).scalar_one()
+async def count_lists(work: Work) -> int:
+    stmt = select(func.count()).select_from(lists).where(*visible_lists(work.actor))
+    return await work.scalar(stmt)
 
 
-async def get_list(session: AsyncSession, list_id: int) -> Row | None:
-    stmt = _with_counts().where(lists.c.id == list_id)
-    return (await session.execute(stmt)).mappings().first()
+async def get_list(work: Work, list_id: int) -> Row | None:
+    return await work.row(_with_counts().where(*_one(work, list_id)))
 
 
-async def create_list(session: AsyncSession, name: str) -> Row:
-    stmt = insert(lists).values(name=name).returning(lists.c.id)
-    list_id = (await session.execute(stmt)).scalar_one()
-    row = await get_list(session, list_id)
+async def create_list(work: Work, name: str) -> Row:
+    list_id = await work.scalar(insert(lists).values(name=name).returning(lists.c.id))
+    row = await get_list(work, list_id)
     assert row is not None
     return row
 
 
-async def rename_list(
-    session: AsyncSession, list_id: int, name: str, versions: Sequence[int] | None
-) -> bool:
+async def rename_list(work: Work, list_id: int, name: str, versions: Sequence[int] | None) -> bool:
     """Rename if the version matches (when given); False if absent or the version differs."""
-    conditions = [lists.c.id == list_id]
-    if versions is not None:
-        conditions.append(lists.c.version.in_(versions))
     stmt = (
         update(lists)
-        .where(*conditions)
+        .where(*_one(work, list_id), *_version_matches(versions))
         .values(name=name, version=lists.c.version + 1, updated_at=func.now())
         .returning(lists.c.id)
     )
-    return (await session.execute(stmt)).first() is not None
+    return await work.row(stmt) is not None
 
 
-async def delete_list(session: AsyncSession, list_id: int, versions: Sequence[int] | None) -> bool:
-    # Its todos go with it: ON DELETE CASCADE in the database.
-    conditions = [lists.c.id == list_id]
-    if versions is not None:
-        conditions.append(lists.c.version.in_(versions))
-    stmt = delete(lists).where(*conditions).returning(lists.c.id)
-    return (await session.execute(stmt)).first() is not None
+async def delete_list(work: Work, list_id: int, versions: Sequence[int] | None) -> bool:
+    """Delete the list and its todos (ON DELETE CASCADE) if the version matches (when given)
+    and the actor keeps another list; False otherwise (a transaction)."""
+    lock = func.pg_advisory_xact_lock(_DELETE_LOCK_CLASS, func.hashtext(work.actor.key))
+    await work.run(select(lock))
+    others = select(lists.c.id).where(lists.c.id != list_id, *visible_lists(work.actor)).exists()
+    stmt = (
+        delete(lists)
+        .where(*_one(work, list_id), *_version_matches(versions), others)
+        .returning(lists.c.id)
+    )
+    return await work.row(stmt) is not None
+
+
+async def ensure_default_list(work: Work) -> None:
+    """Give the actor an Inbox if they have no list at all (a todo needs a home)."""
+    stmt = insert(lists).from_select(
+        ["name"],
+        select(literal(DEFAULT_NAME)).where(
+            ~select(lists.c.id).where(*visible_lists(work.actor)).exists()
+        ),
+    )
+    await work.run(stmt)

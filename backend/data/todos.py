@@ -1,43 +1,31 @@
-"""Todos: reads with filters, search and keyset pages; writes that keep positions unique."""
+"""Todos: reads with filters, search and keyset pages; writes through the list's positions.
+
+Columns are never listed by name here: reads return every stored column (the response shape
+in domain/schemas.py picks what it shows) and writes take the fields they are given, so a
+new column needs the model, a migration and the schemas, and nothing in this module.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    delete,
-    func,
-    insert,
-    literal,
-    or_,
-    select,
-    tuple_,
-    update,
-)
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select, tuple_, update
 
-from . import Row
-from .models import SEARCH_CONFIG, Todo, TodoList
+from . import Row, positions
+from .db import Work
+from .lists import default_list_id
+from .models import SEARCH_CONFIG, Todo
+from .scope import visible_todos
 
 # Core tables, not ORM entities: statements on them skip the ORM's compile and load layers
 # (about a quarter of the database time per request, measured), and rows come back as-is.
 todos = Todo.__table__
-lists = TodoList.__table__
 
-TODO_COLUMNS = (
-    todos.c.id,
-    todos.c.list_id,
-    todos.c.title,
-    todos.c.completed,
-    todos.c.position,
-    todos.c.version,
-    todos.c.created_at,
-    todos.c.updated_at,
-)
+# Every stored column; generated ones (the search vector) are the database's business.
+COLUMNS = tuple(c for c in todos.c if c.computed is None)
 
 SORT_COLUMNS = {
     "order": todos.c.position,
@@ -46,14 +34,22 @@ SORT_COLUMNS = {
 }
 
 
+class NoSuchList(LookupError):
+    """A todo was sent to lists that do not exist (or that the actor may not see)."""
+
+    def __init__(self, indexes: Sequence[int] = ()) -> None:
+        super().__init__(indexes)
+        self.indexes = list(indexes)  # which items of a bulk create, when there are several
+
+
 @dataclass(frozen=True)
 class Filter:
     list_id: int | None = None
     completed: bool | None = None
     q: str | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
+    def conditions(self, work: Work) -> list[ColumnElement[bool]]:
+        conditions = visible_todos(work.actor)
         if self.list_id is not None:
             conditions.append(todos.c.list_id == self.list_id)
         if self.completed is not None:
@@ -75,300 +71,203 @@ def _matches(q: str) -> ColumnElement[bool]:
     return or_(found, todos.c.search.op("@@")(func.to_tsquery(SEARCH_CONFIG, prefixes)))
 
 
+def _one(work: Work, todo_id: int) -> list[ColumnElement[bool]]:
+    return [todos.c.id == todo_id, *visible_todos(work.actor)]
+
+
 def _version_matches(versions: Sequence[int] | None) -> list[ColumnElement[bool]]:
     """If-Match: None means no precondition; an empty list matches nothing."""
     return [] if versions is None else [todos.c.version.in_(versions)]
+
+
+def _changed(**values: Any) -> dict[str, Any]:
+    """SET values of an UPDATE: every change raises the version and the update time."""
+    return {**values, "version": todos.c.version + 1, "updated_at": func.now()}
 
 
 # --- reads -------------------------------------------------------------------------------
 
 
 async def list_todos(
-    session: AsyncSession,
-    where: Filter,
-    *,
-    sort: str,
-    descending: bool,
-    after: tuple[Any, int] | None,
-    limit: int,
+    work: Work, where: Filter, *, sort: str, descending: bool, after: Any, limit: int
 ) -> Sequence[Row]:
-    """One page in (sort key, id) order, starting after the keyset `after`."""
+    """One page in (sort key, id) order, starting after the keyset `after` (key, id)."""
     key = SORT_COLUMNS[sort]
-    conditions = where.conditions()
+    conditions = where.conditions(work)
     if after is not None:
         cursor = tuple_(key, todos.c.id)
         bound = tuple_(literal(after[0], key.type), literal(after[1]))
         conditions.append(cursor < bound if descending else cursor > bound)
     order = (key.desc(), todos.c.id.desc()) if descending else (key, todos.c.id)
-    stmt = select(*TODO_COLUMNS).where(*conditions).order_by(*order).limit(limit)
-    return (await session.execute(stmt)).mappings().all()
+    return await work.rows(select(*COLUMNS).where(*conditions).order_by(*order).limit(limit))
 
 
-async def count_todos(session: AsyncSession, where: Filter) -> int:
-    stmt = select(func.count()).select_from(todos).where(*where.conditions())
-    return (await session.execute(stmt)).scalar_one()
+async def count_todos(work: Work, where: Filter) -> int:
+    return await work.scalar(select(func.count()).select_from(todos).where(*where.conditions(work)))
 
 
-async def get_todo(session: AsyncSession, todo_id: int) -> Row | None:
-    stmt = select(*TODO_COLUMNS).where(todos.c.id == todo_id)
-    return (await session.execute(stmt)).mappings().first()
-
-
-# --- positions ---------------------------------------------------------------------------
-
-
-def _highest_position(list_id: Any) -> Any:
-    return (
-        select(func.coalesce(func.max(todos.c.position), 0))
-        .where(todos.c.list_id == list_id)
-        .scalar_subquery()
-    )
-
-
-def _default_list_id() -> Any:
-    return select(func.min(lists.c.id)).scalar_subquery()
-
-
-def _claim_positions(list_id: Any, count: int = 1, at_least: int = 0) -> Any:
-    """UPDATE the list's last_position by `count` (and to at least `at_least`), RETURNING it.
-
-    The row lock this takes queues concurrent position changes of the same list; the new value
-    is computed from the latest committed row, so two appends never get the same position.
-    greatest(..., max(position)) keeps it right after rows were loaded behind the app's back.
-    """
-    new_last = func.greatest(lists.c.last_position, _highest_position(lists.c.id), at_least) + count
-    return (
-        update(lists)
-        .where(lists.c.id == list_id)
-        .values(last_position=new_last)
-        .returning(lists.c.id, lists.c.last_position)
-    )
-
-
-async def lock_list(session: AsyncSession, list_id: int, at_least: int = 0) -> int | None:
-    """Take the list's position lock for this transaction; its last position, or None."""
-    row = (await session.execute(_claim_positions(list_id, 0, at_least))).first()
-    return None if row is None else row.last_position
-
-
-async def _make_room(session: AsyncSession, list_id: int, position: int) -> None:
-    """Shift the todos at `position` and after down by one (list lock held)."""
-    occupied = (
-        select(todos.c.id).where(todos.c.list_id == list_id, todos.c.position == position).exists()
-    )
-    stmt = (
-        update(todos)
-        .where(todos.c.list_id == list_id, todos.c.position >= position, occupied)
-        .values(position=todos.c.position + 1, version=todos.c.version + 1, updated_at=func.now())
-    )
-    if (await session.execute(stmt)).rowcount:
-        await lock_list(session, list_id, at_least=1)  # the tail grew by one
+async def get_todo(work: Work, todo_id: int) -> Row | None:
+    return await work.row(select(*COLUMNS).where(*_one(work, todo_id)))
 
 
 # --- writes ------------------------------------------------------------------------------
 
 
-async def append_todo(
-    session: AsyncSession, *, title: str, completed: bool, list_id: int | None
-) -> Row | None:
-    """Insert at the end of the list (default: the first list) in ONE statement; None if the
-    list does not exist."""
-    target = list_id if list_id is not None else _default_list_id()
-    claimed = _claim_positions(target).cte("claimed")
-    source = select(claimed.c.id, literal(title), literal(completed), claimed.c.last_position)
+async def append_todo(work: Work, fields: Mapping[str, Any], list_id: int | None) -> Row:
+    """Insert at the end of the list (default: the actor's first list) in ONE statement.
+    Raises NoSuchList if the list does not exist."""
+    target = list_id if list_id is not None else default_list_id(work.actor)
+    claimed = positions.claim(target).cte("claimed")
+    names = list(fields)
+    source = select(claimed.c.id, claimed.c.last_position, *[literal(fields[n]) for n in names])
     stmt = (
         insert(todos)
-        .from_select(["list_id", "title", "completed", "position"], source)
-        .returning(*TODO_COLUMNS)
+        .from_select(["list_id", "position", *names], source)
+        .returning(*COLUMNS)
         .add_cte(claimed)
     )
-    return (await session.execute(stmt)).mappings().first()
-
-
-async def insert_todo_at(
-    session: AsyncSession, *, title: str, completed: bool, list_id: int | None, order: int
-) -> Row | None:
-    """Insert at an explicit position, shifting the todos from there on (a transaction)."""
-    target = list_id
-    if target is None:
-        target = (await session.execute(select(_default_list_id()))).scalar()
-    if target is None or await lock_list(session, target, at_least=order) is None:
-        return None
-    await _make_room(session, target, order)
-    stmt = (
-        insert(todos)
-        .values(list_id=target, title=title, completed=completed, position=order)
-        .returning(*TODO_COLUMNS)
-    )
-    return (await session.execute(stmt)).mappings().one()
-
-
-async def insert_many(
-    session: AsyncSession, items: Sequence[dict[str, Any]]
-) -> list[Row] | list[int]:
-    """All-or-nothing insert of several todos (a transaction). Returns the rows in the given
-    order, or the indexes of the items whose list does not exist."""
-    default = (await session.execute(select(_default_list_id()))).scalar()
-    targets = [item["list_id"] if item["list_id"] is not None else default for item in items]
-    known: dict[int, int] = {}
-    for list_id in sorted({t for t in targets if t is not None}):  # id order: no deadlocks
-        last = await lock_list(session, list_id)
-        if last is not None:
-            known[list_id] = last
-    missing = [i for i, t in enumerate(targets) if t not in known]
-    if missing:
-        return missing
-
-    rows: list[Row | None] = [None] * len(items)
-    appended = [i for i, item in enumerate(items) if item["order"] is None]
-    if appended:
-        values = []
-        for i in appended:
-            known[targets[i]] += 1
-            values.append(
-                {
-                    "list_id": targets[i],
-                    "title": items[i]["title"],
-                    "completed": items[i]["completed"],
-                    "position": known[targets[i]],
-                }
-            )
-        for list_id, last in known.items():
-            await session.execute(
-                update(lists).where(lists.c.id == list_id).values(last_position=last)
-            )
-        result = await session.execute(
-            insert(todos).returning(*TODO_COLUMNS, sort_by_parameter_order=True), values
-        )
-        for i, row in zip(appended, result.mappings().all(), strict=True):
-            rows[i] = row
-    for i, item in enumerate(items):
-        if item["order"] is not None:
-            rows[i] = await insert_todo_at(
-                session,
-                title=item["title"],
-                completed=item["completed"],
-                list_id=targets[i],
-                order=item["order"],
-            )
-    return [row for row in rows if row is not None]
-
-
-async def update_fields(
-    session: AsyncSession,
-    todo_id: int,
-    changes: dict[str, Any],
-    versions: Sequence[int] | None = None,
-) -> Row | None:
-    """Set title/completed in ONE statement, only if the version matches (when given).
-    None when the todo is absent or its version differs."""
-    stmt = (
-        update(todos)
-        .where(todos.c.id == todo_id, *_version_matches(versions))
-        .values(**changes, version=todos.c.version + 1, updated_at=func.now())
-        .returning(*TODO_COLUMNS)
-    )
-    return (await session.execute(stmt)).mappings().first()
-
-
-async def move_todo(
-    session: AsyncSession,
-    current: Row,
-    *,
-    list_id: int,
-    order: int | None,
-    changes: dict[str, Any],
-) -> Row | None:
-    """Move a todo to `order` in `list_id` (same or another list), plus other field changes.
-    The list locks are held (see lock_todo_lists). None if the target list does not exist."""
-    source, old = current["list_id"], current["position"]
-    position: Any = old
-    if list_id == source:
-        if order is not None and order != old:
-            # Close the gap and open the slot in one UPDATE of the range between them.
-            if order < old:
-                between, shifted = (todos.c.position >= order) & (todos.c.position < old), +1
-            else:
-                between, shifted = (todos.c.position > old) & (todos.c.position <= order), -1
-            await session.execute(
-                update(todos)
-                .where(todos.c.list_id == source, todos.c.id != current["id"], between)
-                .values(
-                    position=todos.c.position + shifted,
-                    version=todos.c.version + 1,
-                    updated_at=func.now(),
-                )
-            )
-            await lock_list(session, source, at_least=order)
-            position = order
-    elif order is not None:
-        await _make_room(session, list_id, order)
-        position = order
-    else:
-        position = (await session.execute(_claim_positions(list_id))).one().last_position
-    stmt = (
-        update(todos)
-        .where(todos.c.id == current["id"])
-        .values(
-            **changes,
-            list_id=list_id,
-            position=position,
-            version=todos.c.version + 1,
-            updated_at=func.now(),
-        )
-        .returning(*TODO_COLUMNS)
-    )
-    return (await session.execute(stmt)).mappings().one()
-
-
-async def lock_todo_lists(
-    session: AsyncSession, todo_id: int, other_list: int | None
-) -> Row | None:
-    """For a move: lock the todo's list (and the target list, in id order), then the todo.
-    Returns the todo as it is now, or None if it is gone. Raises LookupError for an unknown
-    target list."""
-    list_id = (await session.execute(select(todos.c.list_id).where(todos.c.id == todo_id))).scalar()
-    if list_id is None:
-        return None
-    for lid in sorted({list_id, other_list or list_id}):
-        if await lock_list(session, lid) is None:
-            raise LookupError(lid)
-    stmt = select(*TODO_COLUMNS).where(todos.c.id == todo_id).with_for_update()
-    row = (await session.execute(stmt)).mappings().first()
-    if row is not None and row["list_id"] != list_id:  # moved meanwhile: lock its new list
-        return await lock_todo_lists(session, todo_id, other_list)
+    row = await work.row(stmt)
+    if row is None:
+        raise NoSuchList()
     return row
 
 
-async def set_completed(session: AsyncSession, where: Filter, completed: bool) -> int:
+async def insert_todo_at(
+    work: Work, fields: Mapping[str, Any], list_id: int | None, order: int
+) -> Row:
+    """Insert at an explicit position, shifting the todos from there on (a transaction)."""
+    target = list_id
+    if target is None:
+        target = await work.scalar(select(default_list_id(work.actor)))
+    if target is None or await positions.lock_list(work, target, at_least=order) is None:
+        raise NoSuchList()
+    await positions.make_room(work, target, order)
+    values = {**fields, "list_id": target, "position": order}
+    return await _one_row(work, insert(todos).values(values).returning(*COLUMNS))
+
+
+async def _one_row(work: Work, stmt: Any) -> Row:
+    row = await work.row(stmt)
+    assert row is not None, "the statement returns the row it wrote"
+    return row
+
+
+async def insert_many(
+    work: Work, items: Sequence[tuple[Mapping[str, Any], int | None, int | None]]
+) -> list[Row]:
+    """All-or-nothing insert of several (fields, list_id, order) items (a transaction), in
+    the given order. Raises NoSuchList naming the items whose list does not exist."""
+    default = await work.scalar(select(default_list_id(work.actor)))
+    targets = [list_id if list_id is not None else default for _, list_id, _ in items]
+    last = await _lock_lists(work, targets)
+    missing = [i for i, target in enumerate(targets) if target not in last]
+    if missing:
+        raise NoSuchList(missing)
+    rows: list[Row | None] = [None] * len(items)
+    appended = [i for i, (_, _, order) in enumerate(items) if order is None]
+    if appended:
+        appended_rows = await _append_many(work, items, targets, last, appended)
+        for i, row in zip(appended, appended_rows, strict=True):
+            rows[i] = row
+    for i, (fields, _, order) in enumerate(items):
+        if order is not None:
+            rows[i] = await insert_todo_at(work, fields, targets[i], order)
+    return [row for row in rows if row is not None]
+
+
+async def _lock_lists(work: Work, targets: Sequence[int | None]) -> dict[int, int]:
+    """Lock every target list (in id order: no deadlocks); their last positions."""
+    last: dict[int, int] = {}
+    for list_id in sorted({t for t in targets if t is not None}):
+        position = await positions.lock_list(work, list_id)
+        if position is not None:
+            last[list_id] = position
+    return last
+
+
+async def _append_many(
+    work: Work,
+    items: Sequence[tuple[Mapping[str, Any], Any, Any]],
+    targets: Sequence[Any],
+    last: dict[int, int],
+    appended: Sequence[int],
+) -> Sequence[Row]:
+    """One multi-row INSERT for the items that go to the end of their lists."""
+    values = []
+    for i in appended:
+        last[targets[i]] += 1
+        values.append({**items[i][0], "list_id": targets[i], "position": last[targets[i]]})
+    for list_id, position in last.items():
+        await positions.set_last(work, list_id, position)
+    stmt = insert(todos).returning(*COLUMNS, sort_by_parameter_order=True)
+    return (await work.run(stmt, values)).mappings().all()
+
+
+async def update_fields(
+    work: Work, todo_id: int, changes: Mapping[str, Any], versions: Sequence[int] | None = None
+) -> Row | None:
+    """Set fields in ONE statement, only if the version matches (when given).
+    None when the todo is absent or its version differs."""
+    stmt = (
+        update(todos)
+        .where(*_one(work, todo_id), *_version_matches(versions))
+        .values(_changed(**changes))
+        .returning(*COLUMNS)
+    )
+    return await work.row(stmt)
+
+
+async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> Row | None:
+    """For a move: lock the lists concerned (see positions), then the todo. Returns the todo
+    as it is now, or None if it is gone. Raises NoSuchList for an unknown target list."""
+    try:
+        list_id = await positions.lock_for_move(work, todo_id, other_list)
+    except LookupError:
+        raise NoSuchList() from None
+    if list_id is None:
+        return None
+    row = await work.row(select(*COLUMNS).where(*_one(work, todo_id)).with_for_update())
+    if row is not None and row["list_id"] != list_id:  # moved meanwhile: lock its new list
+        return await lock_for_move(work, todo_id, other_list)
+    return row
+
+
+async def move_todo(
+    work: Work, current: Row, *, list_id: int, order: int | None, changes: Mapping[str, Any]
+) -> Row:
+    """Move a todo to `order` in `list_id` (same or another list), plus other field changes
+    (the list locks are held: see lock_for_move)."""
+    position = current["position"]
+    if list_id != current["list_id"]:
+        position = await positions.place(work, list_id, order)
+    elif order is not None and order != position:
+        await positions.shift_between(work, list_id, current["id"], position, order)
+        position = order
+    stmt = (
+        update(todos)
+        .where(todos.c.id == current["id"])
+        .values(_changed(**changes, list_id=list_id, position=position))
+        .returning(*COLUMNS)
+    )
+    return await _one_row(work, stmt)
+
+
+async def set_completed(work: Work, where: Filter, completed: bool) -> int:
     """Toggle all: one UPDATE; todos already in that state keep their version."""
     stmt = (
         update(todos)
-        .where(*where.conditions(), todos.c.completed.is_not(completed))
-        .values(completed=completed, version=todos.c.version + 1, updated_at=func.now())
+        .where(*where.conditions(work), todos.c.completed.is_not(completed))
+        .values(_changed(completed=completed))
     )
-    return (await session.execute(stmt)).rowcount
+    return await work.rowcount(stmt)
 
 
-async def delete_todo(
-    session: AsyncSession, todo_id: int, versions: Sequence[int] | None = None
-) -> bool:
+async def delete_todo(work: Work, todo_id: int, versions: Sequence[int] | None = None) -> bool:
     stmt = (
-        delete(todos)
-        .where(todos.c.id == todo_id, *_version_matches(versions))
-        .returning(todos.c.id)
+        delete(todos).where(*_one(work, todo_id), *_version_matches(versions)).returning(todos.c.id)
     )
-    return (await session.execute(stmt)).first() is not None
+    return await work.row(stmt) is not None
 
 
-async def delete_todos(session: AsyncSession, where: Filter) -> int:
-    stmt = delete(todos).where(*where.conditions())
-    return (await session.execute(stmt)).rowcount
-
-
-async def ensure_default_list(session: AsyncSession, name: str = "Inbox") -> None:
-    """Recreate the default list if every list was deleted (a todo needs a home)."""
-    stmt = insert(lists).from_select(
-        ["name"], select(literal(name)).where(~select(lists.c.id).exists())
-    )
-    await session.execute(stmt)
+async def delete_todos(work: Work, where: Filter) -> int:
+    return await work.rowcount(delete(todos).where(*where.conditions(work)))
