@@ -64,9 +64,27 @@ def field_errors(
     error: ValidationError, prefix: tuple[int | str, ...] = ()
 ) -> list[dict[str, str]]:
     return [
-        {"pointer": _pointer(prefix + tuple(e["loc"])), "detail": e["msg"]}
-        for e in error.errors(include_url=False)
+        {"pointer": _pointer(prefix + loc), "detail": msg}
+        for loc, msg in _without_absent_branches(error.errors(include_url=False))
     ]
+
+
+def _without_absent_branches(errors: list[Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    """A field that may be left out but not null (`X | Absent`) is a union for pydantic: its
+    errors name the branch (`/title/constrained-str`) and add the None branch's complaint
+    (`/title/none`). Report them as the field's: `/title`, once."""
+    unions = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "none_required"}
+    found = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "none_required" and loc[:-1] in unions:
+            continue
+        for at in range(len(loc) - 1, -1, -1):  # the innermost union wins
+            if loc[:at] in unions:
+                loc = loc[:at] + loc[at + 1 :]
+                break
+        found.append((loc, e["msg"]))
+    return found
 
 
 def unavailable(detail: str) -> Problem:
