@@ -306,6 +306,7 @@ class Database:
     """
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.loop = asyncio.new_event_loop()
         self.conn: asyncpg.Connection = self.loop.run_until_complete(asyncpg.connect(pg.plain(url)))
 
@@ -316,13 +317,7 @@ class Database:
         """No connection of the app has a statement open for less than the timeout: one the
         driver abandoned has had its chance to poison its connection (see
         test_poisoned_connections.py)."""
-        young = self.conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE application_name = 'todoapp' AND datname = current_database()"
-            " AND state <> 'idle'"
-            " AND clock_timestamp() - query_start < make_interval(secs => $1)",
-            (TIMEOUT_MS + 300) / 1000,
-        )
+        young = pg.app_statements_younger_than(self.url, (TIMEOUT_MS + 300) / 1000)
         return self.loop.run_until_complete(young) == 0
 
     def close(self) -> None:

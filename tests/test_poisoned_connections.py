@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backend.data import db
 from backend.runtime.config import Settings
 
+from . import pg
 from .servers import app_client, until
 
 TIMEOUT_MS = 300
@@ -35,19 +36,10 @@ TIMEOUT_MS = 300
 MARGIN_MS = 300
 
 
-async def timers_run_out(db_engine: AsyncEngine) -> bool:
+async def timers_run_out(database_url: str) -> bool:
     """True once no connection of the app has a statement younger than the timeout open."""
-    async with db_engine.connect() as conn:
-        young = await conn.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE application_name = 'todoapp' AND datname = current_database()"
-                " AND state <> 'idle'"
-                " AND clock_timestamp() - query_start < make_interval(secs => :limit)"
-            ),
-            {"limit": (TIMEOUT_MS + MARGIN_MS) / 1000},
-        )
-    return young == 0
+    seconds = (TIMEOUT_MS + MARGIN_MS) / 1000
+    return await pg.app_statements_younger_than(database_url, seconds) == 0
 
 
 def cursor(*parts: object) -> str:
@@ -68,13 +60,13 @@ async def huge_list_cursor(client: httpx.AsyncClient) -> httpx.Response:
 
 @pytest.mark.parametrize(("poison", "answer"), [(huge_if_match, 412), (huge_list_cursor, 422)])
 async def test_bad_requests_leave_the_pool_healthy(
-    settings: Settings, clean_db: AsyncEngine, poison: Poison, answer: int
+    settings: Settings, clean_db: AsyncEngine, database_url: str, poison: Poison, answer: int
 ) -> None:
     short = dataclasses.replace(settings, db_statement_timeout_ms=TIMEOUT_MS)
     async with app_client(short) as (_app, client):
         assert (await client.post("/api/todos", json={"title": "x"})).status_code == 201
         poisoned = [(await poison(client)).status_code for _ in range(20)]
-        await until(lambda: timers_run_out(clean_db), "statement timers ran out", limit_s=10)
+        await until(lambda: timers_run_out(database_url), "statement timers ran out", limit_s=10)
         created = [
             (await client.post("/api/lists", json={"name": f"list {i}"})).status_code
             for i in range(20)
@@ -85,7 +77,7 @@ async def test_bad_requests_leave_the_pool_healthy(
 
 
 async def test_a_driver_error_discards_the_connection(
-    settings: Settings, clean_db: AsyncEngine
+    settings: Settings, clean_db: AsyncEngine, database_url: str
 ) -> None:
     """The pool's own defence, whatever the edge lets through: after the driver fails on a
     parameter, the connection is thrown away, not handed to the next transaction."""
@@ -94,7 +86,7 @@ async def test_a_driver_error_discards_the_connection(
         with pytest.raises(Exception, match="out of int32 range"):
             async with db.statement() as work:
                 await work.run(text("SELECT CAST(:v AS integer)"), {"v": 2**40})
-        await until(lambda: timers_run_out(clean_db), "statement timers ran out", limit_s=10)
+        await until(lambda: timers_run_out(database_url), "statement timers ran out", limit_s=10)
         for _ in range(3):
             async with db.transaction() as work:
                 assert await work.scalar(text("SELECT 1")) == 1
