@@ -87,9 +87,27 @@ def field_errors(
     error: ValidationError, prefix: tuple[int | str, ...] = ()
 ) -> list[dict[str, str]]:
     return [
-        {"pointer": _pointer(prefix + tuple(e["loc"])), "detail": e["msg"]}
-        for e in error.errors(include_url=False)
+        {"pointer": _pointer(prefix + loc), "detail": msg}
+        for loc, msg in _without_absent_branches(error.errors(include_url=False))
     ]
+
+
+def _without_absent_branches(errors: list[Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    """A field that may be left out but not null (`X | Absent`) is a union for pydantic: its
+    errors name the branch (`/title/constrained-str`) and add the None branch's complaint
+    (`/title/none`). Report them as the field's: `/title`, once."""
+    unions = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "none_required"}
+    found = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "none_required" and loc[:-1] in unions:
+            continue
+        for at in range(len(loc) - 1, -1, -1):  # the innermost union wins
+            if loc[:at] in unions:
+                loc = loc[:at] + loc[at + 1 :]
+                break
+        found.append((loc, e["msg"]))
+    return found
 
 
 def unavailable(detail: str) -> Problem:
@@ -115,9 +133,18 @@ _SQLSTATE_PROBLEMS = {
 }
 
 
-def database_problem(error: sa_exc.DBAPIError) -> Problem:
-    cause = getattr(error.orig, "__cause__", None) or error.orig
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+# SQLSTATE classes that mean the server cannot serve now, whatever the request: connection
+# exceptions (08), insufficient resources (53: too many connections, out of memory), operator
+# intervention (57: shutting down, restarting after a crash, "in recovery mode").
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+
+
+def database_problem(error: sa_exc.DBAPIError | asyncpg.PostgresError) -> Problem:
+    """The answer to a database error: raised through SQLAlchemy, or by asyncpg itself while
+    connecting (e.g. CannotConnectNowError while the server restarts)."""
+    orig = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    cause = getattr(orig, "__cause__", None) or orig
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
     if sqlstate in _SQLSTATE_PROBLEMS:
         status, slug, detail = _SQLSTATE_PROBLEMS[sqlstate]
         errors = None
@@ -127,12 +154,20 @@ def database_problem(error: sa_exc.DBAPIError) -> Problem:
             errors = [{"pointer": pointer, "detail": detail}]
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
         return Problem(status, slug, detail, errors, headers=headers)
-    if error.connection_invalidated or isinstance(
-        cause, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError
-    ):
+    if sqlstate.startswith(_UNAVAILABLE_CLASSES) or _lost_the_server(cause):
         return unavailable("The database is unreachable; retry shortly.")
     log.error("unexpected database error", exc_info=error)
     return Problem(500, "internal-error", "An unexpected error occurred.")
+
+
+def _lost_the_server(cause: BaseException | None) -> bool:
+    """The driver lost its connection (a broken socket, a closed connection). Its complaints
+    about a parameter it cannot encode (an InterfaceError that is a ValueError) are bugs."""
+    if isinstance(cause, ValueError):
+        return False
+    return isinstance(
+        cause, OSError | TimeoutError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError
+    )
 
 
 def init_app(app: Quart) -> None:
@@ -156,6 +191,10 @@ def init_app(app: Quart) -> None:
 
     @app.errorhandler(sa_exc.DBAPIError)
     async def on_database_error(error: sa_exc.DBAPIError) -> Response:
+        return problem_response(database_problem(error))
+
+    @app.errorhandler(asyncpg.PostgresError)
+    async def on_driver_error(error: asyncpg.PostgresError) -> Response:
         return problem_response(database_problem(error))
 
     @app.errorhandler(sa_exc.TimeoutError)
