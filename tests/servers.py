@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -31,6 +32,8 @@ TODOAPP = [sys.executable, "-m", "backend.runtime.cli"]
 # What granian prints once a worker accepts connections: its main process prints
 # "Listening at" before its workers have their (SO_REUSEPORT) sockets, so wait for a worker.
 READY_LINES = ("Started worker-",)
+
+LISTENING = re.compile(r"Listening at: http://(\[[^\]]+\]|[^\s\":]+):(\d+)")
 
 
 def free_port() -> int:
@@ -88,8 +91,9 @@ def todoapp(database_url: str, **env: str) -> Iterator[str]:
 def _until_accepting(log: list[str], limit_s: float = 30) -> None:
     """granian logs "Started worker-N" just before the worker opens its listener: connect
     to the address it announced until one accepts."""
-    announced = next(line for line in log if "Listening at: http://" in line)
-    host, port = announced.rsplit("http://", 1)[1].strip().rsplit(":", 1)
+    # The line may be text or a JSON object (LOG_FORMAT=json): take the URL out of either.
+    announced = next(m for line in log if (m := LISTENING.search(line)))
+    host, port = announced.group(1), announced.group(2)
     address = ("127.0.0.1" if host in ("0.0.0.0", "[::]") else host.strip("[]"), int(port))
     deadline = time.monotonic() + limit_s
     while True:
