@@ -58,16 +58,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings
 
-    QuartSchema(
-        app,
-        info=Info(title="todoapp", version="1", description=API_DESCRIPTION),
-        openapi_provider_class=OpenAPI,
-        openapi_path=docs.OPENAPI_PATH,
-        # /docs is ours (edge/docs.py): quart-schema's pages load their scripts from a CDN.
-        swagger_ui_path=None,
-        redoc_ui_path=None,
-        scalar_ui_path=None,
-    )
+    _openapi(app)
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 
     requestid.init_app(app)
@@ -89,12 +80,29 @@ def create_app(settings: Settings | None = None) -> Quart:
     metrics.init_app(app)
 
     if settings.cors_origins:
-        cors(
-            app,
-            allow_origin="*" if "*" in settings.cors_origins else list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=CORS_REQUEST_HEADERS,
-            expose_headers=CORS_RESPONSE_HEADERS,
-            max_age=600,
-        )
+        _cors(app, settings.cors_origins)
     return app
+
+
+def _openapi(app: Quart) -> None:
+    QuartSchema(
+        app,
+        info=Info(title="todoapp", version="1", description=API_DESCRIPTION),
+        openapi_provider_class=OpenAPI,
+        openapi_path=docs.OPENAPI_PATH,
+        # /docs is ours (edge/docs.py): quart-schema's pages load their scripts from a CDN.
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+
+
+def _cors(app: Quart, origins: tuple[str, ...]) -> None:
+    cors(
+        app,
+        allow_origin="*" if "*" in origins else list(origins),
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_RESPONSE_HEADERS,
+        max_age=600,
+    )

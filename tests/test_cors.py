@@ -9,26 +9,15 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from backend import create_app
+from backend import CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS, create_app
 from backend.runtime.config import Settings
 
 from .servers import todoapp
 
-# What a browser app on another origin sends: conditional writes, safe retries, tracing.
-REQUEST_HEADERS = ["Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"]
-EXPOSED = [
-    "ETag",
-    "Location",
-    "Link",
-    "X-Total-Count",
-    "Retry-After",
-    "X-Request-ID",
-    "Idempotent-Replayed",
-]
 PREFLIGHT = {
     "Origin": "https://app.example",
     "Access-Control-Request-Method": "PATCH",
-    "Access-Control-Request-Headers": ", ".join(REQUEST_HEADERS),
+    "Access-Control-Request-Headers": ", ".join(CORS_REQUEST_HEADERS),
 }
 
 
@@ -64,6 +53,14 @@ async def test_cors_is_off_by_default(client: httpx.AsyncClient) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
+def test_the_headers_a_client_needs_are_allowed_and_exposed() -> None:
+    assert {"if-match", "if-none-match", "idempotency-key", "x-request-id"} <= {
+        h.lower() for h in CORS_REQUEST_HEADERS
+    }
+    needed = {"etag", "location", "link", "x-total-count", "retry-after", "idempotent-replayed"}
+    assert needed <= {h.lower() for h in CORS_RESPONSE_HEADERS}
+
+
 async def test_listed_origin_gets_headers_and_preflight(open_client: httpx.AsyncClient) -> None:
     response = await open_client.options("/api/todos/1", headers=PREFLIGHT)
     assert response.status_code == 200
@@ -71,7 +68,7 @@ async def test_listed_origin_gets_headers_and_preflight(open_client: httpx.Async
     methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods
     allowed = header_set(response.headers["access-control-allow-headers"])
-    assert {h.lower() for h in REQUEST_HEADERS} <= allowed
+    assert {h.lower() for h in CORS_REQUEST_HEADERS} <= allowed
 
     response = await open_client.post(
         "/api/todos", json={"title": "x"}, headers={"Origin": "https://app.example"}
@@ -79,7 +76,7 @@ async def test_listed_origin_gets_headers_and_preflight(open_client: httpx.Async
     assert response.status_code == 201
     assert response.headers["access-control-allow-origin"] == "https://app.example"
     exposed = header_set(response.headers["access-control-expose-headers"])
-    assert {h.lower() for h in EXPOSED} <= exposed
+    assert {h.lower() for h in CORS_RESPONSE_HEADERS} <= exposed
 
 
 async def test_a_real_preflight_on_the_production_server(
@@ -91,7 +88,7 @@ async def test_a_real_preflight_on_the_production_server(
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://app.example"
     allowed = header_set(response.headers["access-control-allow-headers"])
-    assert {h.lower() for h in REQUEST_HEADERS} <= allowed
+    assert {h.lower() for h in CORS_REQUEST_HEADERS} <= allowed
 
 
 async def test_unlisted_origin_gets_no_headers(open_client: httpx.AsyncClient) -> None:

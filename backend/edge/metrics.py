@@ -60,31 +60,28 @@ class _Metrics:
             ["method", "route"],
             buckets=LATENCY_BUCKETS,
         )
-        # "livesum": the sum over live worker processes.
-        self.in_flight = Gauge(
-            "todoapp_http_requests_in_flight",
-            "HTTP requests being processed now.",
-            multiprocess_mode="livesum",
+        self.in_flight = _live_gauge(
+            "todoapp_http_requests_in_flight", "HTTP requests being processed now."
         )
-        self.pool_size = Gauge(
+        self.pool_size = _live_gauge(
             "todoapp_db_pool_size",
             "Configured database connections (pool size + max overflow), over all workers.",
-            multiprocess_mode="livesum",
         )
-        self.pool_in_use = Gauge(
-            "todoapp_db_pool_checked_out",
-            "Database connections checked out of the pool now.",
-            multiprocess_mode="livesum",
+        self.pool_in_use = _live_gauge(
+            "todoapp_db_pool_checked_out", "Database connections checked out of the pool now."
         )
-        self.pool_waiting = Gauge(
-            "todoapp_db_pool_waiting",
-            "Requests waiting for a free database connection now.",
-            multiprocess_mode="livesum",
+        self.pool_waiting = _live_gauge(
+            "todoapp_db_pool_waiting", "Requests waiting for a free database connection now."
         )
         self.pool_timeouts = Counter(
             "todoapp_db_pool_timeouts_total",
             "Checkouts that gave up after DB_POOL_TIMEOUT (answered 503).",
         )
+
+
+def _live_gauge(name: str, documentation: str) -> Gauge:
+    # "livesum": with several workers, the sum over the live worker processes.
+    return Gauge(name, documentation, multiprocess_mode="livesum")
 
 
 @cache

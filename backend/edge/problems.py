@@ -7,6 +7,7 @@ transaction is rolled back by ``db.transaction`` and the handlers here pick the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -170,52 +171,59 @@ def _lost_the_server(cause: BaseException | None) -> bool:
     )
 
 
+async def _on_http_error(error: HTTPException) -> Response:
+    code = error.code or 500
+    detail = {
+        400: "The request body is not valid JSON.",
+        404: "No such resource.",
+        405: "This method is not allowed on this resource.",
+        413: "The request body is larger than the limit of 1 MiB.",
+    }.get(code, error.description or "")
+    response = problem_response(Problem(code, _slug(code), detail))
+    if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
+
+
+def _connection_failed(error: OSError) -> Problem:
+    # asyncpg raises plain OSError (connection refused) when opening a new connection.
+    log.warning("database connection failed: %s", error)
+    return unavailable("The database is unreachable; retry shortly.")
+
+
+def _timed_out(error: TimeoutError) -> Problem:
+    log.warning("timed out: %r", error)
+    return unavailable("The database did not answer in time; retry shortly.")
+
+
+def _unexpected(error: Exception) -> Problem:
+    log.exception("unhandled error", exc_info=error)
+    return Problem(500, "internal-error", "An unexpected error occurred.")
+
+
+# What each kind of failure answers, most specific first (Quart picks by class hierarchy).
+_PROBLEMS: list[tuple[type[BaseException], Callable[[Any], Problem]]] = [
+    (Problem, lambda problem: problem),
+    (sa_exc.DBAPIError, database_problem),
+    (asyncpg.PostgresError, database_problem),
+    (sa_exc.TimeoutError, lambda _: unavailable("The server is busy; retry shortly.")),
+    (OSError, _connection_failed),
+    (TimeoutError, _timed_out),
+    (Exception, _unexpected),
+]
+
+
+def _answer(to_problem: Callable[[Any], Problem]) -> Callable[[Any], Awaitable[Response]]:
+    async def handler(error: Any) -> Response:
+        return problem_response(to_problem(error))
+
+    return handler
+
+
 def init_app(app: Quart) -> None:
-    @app.errorhandler(Problem)
-    async def on_problem(problem: Problem) -> Response:
-        return problem_response(problem)
-
-    @app.errorhandler(HTTPException)
-    async def on_http_error(error: HTTPException) -> Response:
-        code = error.code or 500
-        detail = {
-            400: "The request body is not valid JSON.",
-            404: "No such resource.",
-            405: "This method is not allowed on this resource.",
-            413: "The request body is larger than the limit of 1 MiB.",
-        }.get(code, error.description or "")
-        response = problem_response(Problem(code, _slug(code), detail))
-        if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return response
-
-    @app.errorhandler(sa_exc.DBAPIError)
-    async def on_database_error(error: sa_exc.DBAPIError) -> Response:
-        return problem_response(database_problem(error))
-
-    @app.errorhandler(asyncpg.PostgresError)
-    async def on_driver_error(error: asyncpg.PostgresError) -> Response:
-        return problem_response(database_problem(error))
-
-    @app.errorhandler(sa_exc.TimeoutError)
-    async def on_pool_timeout(error: sa_exc.TimeoutError) -> Response:
-        return problem_response(unavailable("The server is busy; retry shortly."))
-
-    @app.errorhandler(OSError)
-    async def on_os_error(error: OSError) -> Response:
-        # asyncpg raises plain OSError (connection refused) when opening a new connection.
-        log.warning("database connection failed: %s", error)
-        return problem_response(unavailable("The database is unreachable; retry shortly."))
-
-    @app.errorhandler(TimeoutError)
-    async def on_timeout(error: TimeoutError) -> Response:
-        log.warning("timed out: %r", error)
-        return problem_response(unavailable("The database did not answer in time; retry shortly."))
-
-    @app.errorhandler(Exception)
-    async def on_unexpected(error: Exception) -> Response:
-        log.exception("unhandled error", exc_info=error)
-        return problem_response(Problem(500, "internal-error", "An unexpected error occurred."))
+    app.register_error_handler(HTTPException, _on_http_error)
+    for kind, to_problem in _PROBLEMS:
+        app.register_error_handler(kind, _answer(to_problem))
 
 
 def _slug(code: int) -> str:
