@@ -9,7 +9,19 @@ from quart_schema import Info, QuartSchema
 from . import api
 from .api.openapi import OpenAPI
 from .data import db
-from .edge import auth, docs, health, metrics, overload, problems, requestid, web
+from .edge import (
+    auth,
+    bodies,
+    docs,
+    health,
+    hosts,
+    metrics,
+    overload,
+    problems,
+    requestid,
+    security,
+    web,
+)
 from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
@@ -20,6 +32,25 @@ API_DESCRIPTION = (
     "`If-None-Match` a read (304). `POST` takes an `Idempotency-Key`. Pages are keyset pages: "
     'the next one is in the `Link: <...>; rel="next"` header.'
 )
+# What a browser app on another origin may send (conditional writes, safe retries, tracing)
+# and read beyond the basic response headers (see the README's API section).
+CORS_REQUEST_HEADERS = [
+    "Content-Type",
+    "Authorization",  # access tokens (AUTH=on)
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "X-Total-Count",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+]
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -29,6 +60,34 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings
 
+    _openapi(app, settings)
+    app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
+
+    requestid.init_app(app)
+    auth.init_app(app, settings)  # before overload: the deadline covers the look-up too
+    db.init_app(app, settings)
+    problems.init_app(app)
+    api.init_app(app, accounts=settings.accounts)
+    health.init_app(app)
+    web.init_app(app)
+    docs.init_app(app)
+    # ASGI middlewares, innermost first: the in-flight cap, the body reader around it (a
+    # request counts as in flight once its body has arrived), the Host check and trusted
+    # proxies' headers around that (so a wrong Host costs no body read, and the per-address
+    # cap sees the client's address), security headers on whatever any of them answers,
+    # metrics around all (so their refusals are counted).
+    overload.init_app(app, settings)
+    bodies.init_app(app, settings)
+    hosts.init_app(app, settings)
+    security.init_app(app)
+    metrics.init_app(app)
+
+    if settings.cors_origins:
+        _cors(app, settings.cors_origins)
+    return app
+
+
+def _openapi(app: Quart, settings: Settings) -> None:
     # With accounts, the API takes an access token (bearer) or the session cookie.
     credentials = {
         "bearer": {"type": "http", "scheme": "bearer"},
@@ -46,27 +105,14 @@ def create_app(settings: Settings | None = None) -> Quart:
         security_schemes=credentials if settings.accounts else None,
         security=[{"bearer": []}, {"session": []}] if settings.accounts else None,
     )
-    app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 
-    requestid.init_app(app)
-    auth.init_app(app, settings)  # before overload: the deadline covers the look-up too
-    db.init_app(app, settings)
-    problems.init_app(app)
-    api.init_app(app, accounts=settings.accounts)
-    health.init_app(app)
-    web.init_app(app)
-    docs.init_app(app)
-    # Backpressure, then metrics around it (so its 503s are counted): ASGI middlewares.
-    overload.init_app(app, settings)
-    metrics.init_app(app)
 
-    if settings.cors_origins:
-        cors(
-            app,
-            allow_origin="*" if "*" in settings.cors_origins else list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "Authorization"],
-            expose_headers=["Location", "ETag", "Link", "X-Total-Count", "X-Request-ID"],
-            max_age=600,
-        )
-    return app
+def _cors(app: Quart, origins: tuple[str, ...]) -> None:
+    cors(
+        app,
+        allow_origin="*" if "*" in origins else list(origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_RESPONSE_HEADERS,
+        max_age=600,
+    )

@@ -127,7 +127,7 @@ async def client(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.Async
     """Signed in as alice (her access token)."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers=AUTH_HEADERS
+        transport=transport, base_url="http://localhost", headers=AUTH_HEADERS
     ) as c:
         yield c
 
@@ -136,7 +136,7 @@ async def client(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.Async
 async def anonymous(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The AUTH=on app without credentials (a browser before sign-in)."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         yield c
 
 
@@ -144,7 +144,7 @@ async def anonymous(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.As
 async def client_off(app_off: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     """The AUTH=off app: every request is the implicit user's."""
     transport = httpx.ASGITransport(app=app_off)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         yield c
 
 

@@ -86,11 +86,11 @@ async def test_login_cookie_flags_and_wrong_passwords(
 
 async def test_secure_cookie_over_https_or_when_told(app: Quart, clean_db: AsyncEngine) -> None:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as https:
+    async with httpx.AsyncClient(transport=transport, base_url="https://localhost") as https:
         response = await https.post(
             "/api/auth/login",
             json={"username": ALICE, "password": ALICE_PASSWORD},
-            headers={"Origin": "https://testserver"},
+            headers={"Origin": "https://localhost"},
         )
     assert cookie_attributes(response)["secure"] is True
 
@@ -119,7 +119,7 @@ async def test_login_gives_a_new_session_and_ends_the_planted_one(
     fresh = second.cookies[COOKIE]
     assert fresh != planted
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as attacker:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as attacker:
         attacker.cookies.set(COOKIE, planted)
         assert (await attacker.get("/api/me")).status_code == 401
         attacker.cookies.set(COOKIE, fresh)
@@ -139,7 +139,7 @@ async def test_logout_ends_the_session_at_once(anonymous: httpx.AsyncClient) -> 
 
 async def test_sign_out_everywhere(app: Quart, anonymous: httpx.AsyncClient) -> None:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as laptop:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as laptop:
         await login(laptop, ALICE, ALICE_PASSWORD)
         await login(anonymous, ALICE, ALICE_PASSWORD)
         assert (await laptop.get("/api/me")).status_code == 200
@@ -152,7 +152,7 @@ async def test_password_change_ends_other_sessions(
     app: Quart, anonymous: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as other:
         await login(other, ALICE, ALICE_PASSWORD)
         await login(anonymous, ALICE, ALICE_PASSWORD)
         body = {"current_password": "wrong one", "new_password": "a brand new secret"}

@@ -34,7 +34,7 @@ async def test_cross_site_cookie_post_is_refused_and_changes_nothing(
         {"Referer": f"{EVIL}/page"},
         {},  # neither header: not provably ours
         {"Origin": "null"},  # sandboxed frames, data: URLs
-        {"Origin": "http://testserver.evil.example"},
+        {"Origin": "http://localhost.evil.example"},
     ):
         response = await browser.post("/api/todos", json={"title": "forged"}, headers=headers)
         assert response.status_code == 403, headers
@@ -51,7 +51,7 @@ async def test_cross_site_cookie_post_is_refused_and_changes_nothing(
 
 
 async def test_same_origin_cookie_post_is_accepted(browser: httpx.AsyncClient) -> None:
-    for headers in (SAME_ORIGIN, {"Referer": "http://testserver/lists/1"}):
+    for headers in (SAME_ORIGIN, {"Referer": "http://localhost/lists/1"}):
         response = await browser.post("/api/todos", json={"title": "mine"}, headers=headers)
         assert response.status_code == 201, headers
 
@@ -75,7 +75,7 @@ async def cors_browser(settings: Settings, clean_db: object) -> AsyncIterator[ht
     app = create_app(replace(settings, cors_origins=("https://app.example",)))
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             body = {"username": ALICE, "password": ALICE_PASSWORD}
             assert (await c.post("/api/auth/login", json=body)).status_code == 200
             yield c

@@ -128,7 +128,7 @@ async def test_database_unreachable_is_a_quick_503() -> None:
         transport = httpx.ASGITransport(app=app)
         # With a token: its look-up is the first thing that needs the database.
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://t", headers=AUTH_HEADERS
+            transport=transport, base_url="http://localhost", headers=AUTH_HEADERS
         ) as c:
             for request in (c.get("/api/todos"), c.post("/api/todos", json={"title": "x"})):
                 response = await request

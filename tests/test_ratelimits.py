@@ -31,7 +31,7 @@ async def from_address(
 
     def make(address: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app, client=(address, 40000))
-        clients.append(httpx.AsyncClient(transport=transport, base_url="http://testserver"))
+        clients.append(httpx.AsyncClient(transport=transport, base_url="http://localhost"))
         return clients[-1]
 
     yield make

@@ -22,7 +22,7 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
     assert todo["title"] == "buy milk"  # trimmed
     assert todo["completed"] is False
     assert todo["list_id"] == 1  # the default list, Inbox
-    assert todo["url"] == f"http://testserver/api/todos/{todo['id']}"
+    assert todo["url"] == f"http://localhost/api/todos/{todo['id']}"
     assert response.headers["location"] == todo["url"]
     assert set(todo) == {
         "id",

@@ -19,7 +19,7 @@ def env_for(database_url: str) -> dict[str, str]:
 
 async def sign_in(app: Quart, username: str, password: str) -> int:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         body = {"username": username, "password": password}
         return (await c.post("/api/auth/login", json=body, headers=SAME_ORIGIN)).status_code
 

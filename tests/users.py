@@ -8,7 +8,7 @@ import httpx
 ALICE_ID, ALICE, ALICE_PASSWORD = 1, "alice", "alice's long secret"
 ALICE_TOKEN = "tdo_alice-test-token-0123456789abcdef"
 AUTH_HEADERS = {"Authorization": f"Bearer {ALICE_TOKEN}"}
-ORIGIN = "http://testserver"  # the in-process clients' base URL: their own origin
+ORIGIN = "http://localhost"  # the in-process clients' base URL: their own origin
 SAME_ORIGIN = {"Origin": ORIGIN}
 
 

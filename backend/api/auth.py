@@ -34,8 +34,9 @@ WRONG = "Wrong username or password."
 
 def client_key() -> str:
     """The rate-limit key of the client's address. An IPv6 client usually owns a whole /64,
-    so that is one key. Behind a reverse proxy every client has the proxy's address: the
-    per-username limit still holds, the per-address one then covers the proxy as a whole."""
+    so that is one key. Behind a reverse proxy named in FORWARDED_ALLOW_IPS this is the
+    client's address (edge/hosts.py); behind another, the proxy's: then the per-username
+    limit still holds, and the per-address one covers the proxy as a whole."""
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

@@ -23,9 +23,10 @@ from ..domain.schemas import (
     TodoQuery,
     TodoUpdate,
 )
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import READ_ONLY, answers, forbidden, json_response
+from .common import READ_ONLY, answers, forbidden
 from .conditional import etag, if_match_versions
 from .idempotency import idempotent
 from .representation import Representation

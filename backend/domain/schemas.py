@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     RootModel,
@@ -38,19 +42,102 @@ class Source:
     column: str
 
 
-# PostgreSQL text cannot hold NUL: refused here, not by the driver (which would be a 500).
-NO_NUL = r"^[^\x00]*$"
-Title = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX, pattern=NO_NUL),
-]
-Name = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL),
-]
-# Ids and positions are PostgreSQL bigint / integer: out-of-range numbers are bad input, not a 500.
-Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+# --- numbers: the ranges of the PostgreSQL columns they end up in ------------------------
+# A value outside its column's range must be refused here, as bad input: if it reached the
+# driver, asyncpg would fail to encode it half-way through a statement (issue 9).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # integer (positions, versions)
+BIGINT_MAX = 2**63 - 1  # bigint (ids)
+
+Id = Annotated[StrictInt, Field(ge=1, le=BIGINT_MAX)]
 Order = Annotated[StrictInt, Field(ge=1, le=MAX_ORDER)]
+# A stored position (read back in a page cursor): anything the integer column can hold.
+Position = Annotated[StrictInt, Field(ge=INT_MIN, le=INT_MAX)]
+
+# Ids in text (paths, query strings) have ONE spelling: ASCII digits without sign, spaces or
+# leading zeros. int() alone would also take "01", "+1", " 1", "1_0" and other scripts' digits
+# (Arabic-Indic, full-width), so one todo would have many URLs.
+CANONICAL_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def parse_id(text: str) -> int | None:
+    """The id a canonical decimal spelling names, or None (not canonical, or past bigint)."""
+    if CANONICAL_ID.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value <= BIGINT_MAX else None
+
+
+def _id_from_text(value: object) -> object:
+    if isinstance(value, str):
+        parsed = parse_id(value)
+        if parsed is None:
+            raise ValueError(
+                f"must be an id from 1 to {BIGINT_MAX} in ASCII digits, without sign or "
+                "leading zeros"
+            )
+        return parsed
+    return value
+
+
+IdParam = Annotated[int, Field(ge=1, le=BIGINT_MAX), BeforeValidator(_id_from_text)]
+
+
+def _utc_representable(value: datetime) -> datetime:
+    # The driver sends timestamptz in UTC: "0001-01-01T00:00:00+14:00" is year 0 there.
+    if value.tzinfo is None:
+        raise ValueError("must have a UTC offset")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc_representable)]
+
+# --- text --------------------------------------------------------------------------------
+# Characters that show nothing, by Unicode property (the `regex` module knows them):
+# White_Space and the separators (Z*), Default_Ignorable_Code_Point (zero-width space and
+# joiners, soft hyphen, word joiner, variation selectors, Hangul fillers, tag characters),
+# controls (Cc) and format characters (Cf), and U+2800 BRAILLE PATTERN BLANK, which renders
+# as a blank. Stripped from both ends of a title, name or search, as spaces are, so a text
+# made only of them is empty. Inside a text they stay (a joiner can matter in an emoji), and
+# so do variation selectors and tag characters at the end, which complete the character
+# before them ("❤️" ends in U+FE0F, the flag of Scotland in tag characters).
+INVISIBLE = r"\p{White_Space}\p{Z}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\u2800"
+COMPLETES_PREVIOUS = r"\p{Variation_Selector}\U000E0020-\U000E007F"
+# Two scans that stop at the first visible character from each end: linear, whatever the
+# input (a pattern like `[...]+$` would be quadratic on a long run of invisible characters).
+_FIRST_VISIBLE = regex.compile(f"[^{INVISIBLE}]")
+_LAST_KEPT = regex.compile(f"(?r)[^{INVISIBLE}]|[{COMPLETES_PREVIOUS}]")
+
+
+def visible_text(value: object) -> object:
+    """Refuse NUL (PostgreSQL text cannot hold it); strip invisible characters at the ends."""
+    if not isinstance(value, str):
+        return value  # the str schema reports the wrong type
+    if "\x00" in value:
+        raise ValueError("may not contain the NUL character (U+0000)")
+    first = _FIRST_VISIBLE.search(value)
+    if first is None:
+        return ""
+    last = _LAST_KEPT.search(value, first.start())
+    assert last is not None
+    return value[first.start() : last.end()]
+
+
+def Text(max_length: int) -> Any:
+    """Text for the database: no NUL, trimmed of invisible characters, 1..max_length long."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_length),
+        BeforeValidator(visible_text),  # runs first, then the length is checked
+    ]
+
+
+Title = Text(TITLE_MAX)
+Name = Text(NAME_MAX)
+SearchText = Text(200)
 
 
 class Input(BaseModel):
@@ -134,15 +221,9 @@ class Query(BaseModel):
 
 
 class TodoFilter(Query):
-    list_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    list_id: IdParam | None = None
     completed: bool | None = None
-    q: (
-        Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL),
-        ]
-        | None
-    ) = None
+    q: SearchText | None = None
 
 
 TodoSort = Literal["order", "-order", "created_at", "-created_at", "updated_at", "-updated_at"]

@@ -84,8 +84,9 @@ def unauthorized(detail: str = "Sign in, or send an access token as a bearer tok
 
 
 def own_origin() -> str:
-    """This server's origin as the browser sees it (scheme://host[:port]). The one place
-    that decides it, for the CSRF check."""
+    """This server's origin as the browser sees it (scheme://host[:port]), for the CSRF
+    check: PUBLIC_URL's when set (edge/hosts.py puts it in the request's scheme and Host),
+    else the request's own, after trusted proxies' X-Forwarded-Proto."""
     return f"{request.scheme}://{request.host}".lower()
 
 
