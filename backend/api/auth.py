@@ -19,10 +19,11 @@ from ..domain import passwords
 from ..domain.actor import NOBODY, current
 from ..domain.schemas import AccountDeletion, Login, PasswordChange, Signup, UserOut
 from ..edge import auth as edge
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from ..runtime.config import Settings
 from . import validation
-from .common import answers, json_response
+from .common import answers
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 # GET /api/me answers in both modes (the implicit user in AUTH=off: how the web app knows).

@@ -15,9 +15,10 @@ from ..data.db import Work
 from ..data.scope import OWNER
 from ..domain.actor import current
 from ..domain.schemas import USERNAME_PATTERN, MemberOut, MemberSet
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import validation
-from .common import OWNER_ONLY, answers, forbidden, json_response, not_found
+from .common import OWNER_ONLY, answers, forbidden, not_found
 
 bp = Blueprint("members", __name__, url_prefix="/api/lists/<id:list_id>/members")
 

@@ -8,8 +8,9 @@ from quart import Blueprint, Response
 from ..data import credentials, db
 from ..domain.schemas import NewTokenOut, TokenCreate, TokenOut
 from ..edge import auth as edge
+from ..edge.jsonio import json_response
 from . import validation
-from .common import answers, json_response, not_found
+from .common import answers, not_found
 
 bp = Blueprint("tokens", __name__, url_prefix="/api/tokens")
 
