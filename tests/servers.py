@@ -83,9 +83,11 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
 
 @contextmanager
 def todoapp(database_url: str, **env: str) -> Iterator[str]:
-    """`todoapp serve` on database_url with extra settings; yields its base URL."""
+    """`todoapp serve` on database_url with extra settings; yields its base URL. Without
+    accounts (AUTH=off) unless `env` says otherwise: its users test the edge, not sign-in."""
     port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **env}
+    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
+    environment.update({"AUTH": "off", **env})
     with server(["serve"], environment):
         yield f"http://127.0.0.1:{port}"
 
