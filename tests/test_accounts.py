@@ -4,13 +4,16 @@ changes, account deletion, access tokens."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from http.cookies import SimpleCookie
 
 import httpx
+from asgi_lifespan import LifespanManager
 from quart import Quart
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from backend import create_app
 from backend.edge.auth import COOKIE
 from backend.runtime.config import Settings
 
@@ -295,3 +298,30 @@ async def test_a_token_is_not_a_session_cookie(anonymous: httpx.AsyncClient) -> 
     assert (await anonymous.get("/api/me", headers=bearer(ALICE_TOKEN))).status_code == 200
     anonymous.cookies.set(COOKIE, ALICE_TOKEN)
     assert (await anonymous.get("/api/me")).status_code == 401
+
+
+async def test_a_session_idle_for_30_days_has_ended(
+    anonymous: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    assert (await login(anonymous, ALICE, ALICE_PASSWORD)).status_code == 200
+    async with clean_db.begin() as conn:  # a month without use
+        await conn.execute(text("UPDATE sessions SET last_seen_at = now() - interval '31 days'"))
+    assert (await anonymous.get("/api/me")).status_code == 401
+
+
+async def test_metrics_need_the_token_or_a_loopback_client(
+    settings: Settings, clean_db: AsyncEngine
+) -> None:
+    async def scrape(settings: Settings, address: str, headers: dict[str, str]) -> int:
+        app = create_app(settings)
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app, client=(address, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+                return (await c.get("/metrics", headers=headers)).status_code
+
+    assert await scrape(settings, "127.0.0.1", {}) == 200
+    assert await scrape(settings, "198.51.100.7", {}) == 403
+    guarded = replace(settings, metrics_token="scrape-secret")
+    assert await scrape(guarded, "198.51.100.7", bearer("scrape-secret")) == 200
+    assert await scrape(guarded, "127.0.0.1", {}) == 401
+    assert await scrape(guarded, "198.51.100.7", bearer("guess")) == 401
