@@ -11,6 +11,7 @@ import sys
 import tempfile
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from ..edge import requestid
 from .config import Settings
@@ -144,20 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="for this account (default: the implicit user of AUTH=off)")
     p.set_defaults(func=seed)
 
-    p = commands.add_parser("users", help="accounts: create, list, set-password, delete, claim")
-    actions = p.add_subparsers(dest="action", required=True)
-    for name, help_ in (
-        ("create", "a new account (password from the terminal, or stdin's first line)"),
-        ("set-password", "a new password for an account (ends its sessions)"),
-        ("delete", "an account with its lists, todos, sessions and tokens"),
-        ("claim", "give the lists of AUTH=off's implicit user to an account"),
-    ):
-        a = actions.add_parser(name, help=help_)
-        a.add_argument("username")
-        if name == "delete":
-            a.add_argument("--yes", action="store_true", help="do not ask first")
-    actions.add_parser("list", help="every account with its lists, sessions and tokens")
-    p.set_defaults(func=users_)
+    _add_users_parser(commands)
 
     p = commands.add_parser(
         "loadtest", help="mixed load against a running server, then verify what it acknowledged"
@@ -175,6 +163,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=loadtest)
     return parser
+
+
+def _add_users_parser(commands: Any) -> None:
+    p = commands.add_parser("users", help="accounts: create, list, set-password, delete, claim")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, help_ in (
+        ("create", "a new account (password from the terminal, or stdin's first line)"),
+        ("set-password", "a new password for an account (ends its sessions)"),
+        ("delete", "an account with its lists, todos, sessions and tokens"),
+        ("claim", "give the lists of AUTH=off's implicit user to an account"),
+    ):
+        a = actions.add_parser(name, help=help_)
+        a.add_argument("username")
+        if name == "delete":
+            a.add_argument("--yes", action="store_true", help="do not ask first")
+    actions.add_parser("list", help="every account with its lists, sessions and tokens")
+    p.set_defaults(func=users_)
 
 
 def _version() -> str:
