@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,8 +15,9 @@ from ..edge.problems import Problem
 
 
 def encode_cursor(sort: str, value: Any, last_id: int) -> str:
-    """The last row's sort key and id, with the sort it belongs to; base64url, no padding."""
-    if isinstance(value, datetime):
+    """The last row's sort key (None for a todo without a due date) and id, with the sort
+    it belongs to; base64url, no padding."""
+    if isinstance(value, date):  # a datetime is a date too
         value = value.isoformat()
     raw = orjson.dumps([sort, value, last_id])
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -30,6 +31,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
             raise ValueError
         if sort.lstrip("-") in ("created_at", "updated_at"):
             value = datetime.fromisoformat(value)
+        elif sort.lstrip("-") == "due":
+            value = None if value is None else date.fromisoformat(value)
         elif not isinstance(value, int):
             raise ValueError
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):

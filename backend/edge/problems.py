@@ -112,6 +112,21 @@ def database_problem(error: sa_exc.DBAPIError) -> Problem:
     return Problem(500, "internal-error", "An unexpected error occurred.")
 
 
+def http_problem(error: HTTPException) -> Response:
+    """An HTTP-level error (no such route, method, body too large) as problem+json."""
+    code = error.code or 500
+    detail = {
+        400: "The request body is not valid JSON.",
+        404: "No such resource.",
+        405: "This method is not allowed on this resource.",
+        413: "The request body is larger than the limit of 1 MiB.",
+    }.get(code, error.description or "")
+    response = problem_response(Problem(code, _slug(code), detail))
+    if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
+
+
 def init_app(app: Quart) -> None:
     @app.errorhandler(Problem)
     async def on_problem(problem: Problem) -> Response:
@@ -119,17 +134,7 @@ def init_app(app: Quart) -> None:
 
     @app.errorhandler(HTTPException)
     async def on_http_error(error: HTTPException) -> Response:
-        code = error.code or 500
-        detail = {
-            400: "The request body is not valid JSON.",
-            404: "No such resource.",
-            405: "This method is not allowed on this resource.",
-            413: "The request body is larger than the limit of 1 MiB.",
-        }.get(code, error.description or "")
-        response = problem_response(Problem(code, _slug(code), detail))
-        if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return response
+        return http_problem(error)
 
     @app.errorhandler(sa_exc.DBAPIError)
     async def on_database_error(error: sa_exc.DBAPIError) -> Response:

@@ -1,11 +1,15 @@
-"""Serves the single-page app from frontend/: the same index.html for every app path."""
+"""Serves the single-page app from frontend/: the same index.html for every app path, and
+a page a person can read for a path that is nothing (API clients still get problem+json)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from quart import Blueprint, Quart, Response, send_from_directory
+from quart import Blueprint, Quart, Response, request, send_from_directory
 from quart_schema import hide
+from werkzeug.exceptions import NotFound
+
+from .problems import http_problem
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 
@@ -73,8 +77,31 @@ async def security_headers(response: Response) -> Response:
     return response
 
 
+def _wants_a_page() -> bool:
+    """A browser navigating (it prefers HTML to JSON), outside the API: API clients, curl
+    (`*/*`) and scripts keep getting problem+json."""
+    if request.path.startswith("/api/"):
+        return False
+    accepted = request.accept_mimetypes
+    return accepted.best_match(["application/json", "text/html"]) == "text/html"
+
+
+# Read once: an error page must not depend on the disk answering.
+NOT_FOUND_PAGE = (FRONTEND_DIR / "404.html").read_bytes()
+
+
+async def not_found(error: NotFound) -> Response:
+    if not _wants_a_page():
+        return http_problem(error)
+    response = Response(NOT_FOUND_PAGE, status=404, content_type=MEDIA_TYPES[".html"])
+    response.headers["Cache-Control"] = "no-cache"
+    return await security_headers(response)
+
+
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
+    # More specific than the HTTPException handler of edge/problems.py, so it wins for 404.
+    app.register_error_handler(NotFound, not_found)
 
     @app.after_request
     async def nosniff(response: Response) -> Response:

@@ -7,6 +7,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ..data.db import create_engine
 from ..data.models import Todo, TodoList
+from ..data.scope import present
+
+list_table, todo_table = TodoList.__table__, Todo.__table__
 from .config import Settings
 
 EXAMPLES: dict[str, list[tuple[str, bool]]] = {
@@ -26,7 +29,10 @@ async def seed(settings: Settings) -> int:
                 stmt = (
                     pg_insert(TodoList)
                     .values(name=name)
-                    .on_conflict_do_nothing(index_elements=[TodoList.name])
+                    # The name is unique among the lists outside the trash.
+                    .on_conflict_do_nothing(
+                        index_elements=[TodoList.name], index_where=present(list_table)
+                    )
                     .returning(TodoList.id)
                 )
                 list_id = (await conn.execute(stmt)).scalar()
@@ -42,10 +48,14 @@ async def seed(settings: Settings) -> int:
                 )
             # Fills the Inbox only if it is empty, so a rerun doesn't duplicate.
             inbox = (
-                await conn.execute(select(TodoList.id).order_by(TodoList.id).limit(1))
+                await conn.execute(
+                    select(TodoList.id).where(present(list_table)).order_by(TodoList.id).limit(1)
+                )
             ).scalar()
             has_todos = (
-                await conn.execute(select(Todo.id).where(Todo.list_id == inbox).limit(1))
+                await conn.execute(
+                    select(Todo.id).where(Todo.list_id == inbox, present(todo_table)).limit(1)
+                )
             ).first()
             if inbox is not None and has_todos is None:
                 await conn.execute(
