@@ -8,9 +8,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from ..data.db import create_engine
 from ..data.models import Todo, TodoList
 from ..data.scope import present
+from .config import Settings
 
 list_table, todo_table = TodoList.__table__, Todo.__table__
-from .config import Settings
 
 EXAMPLES: dict[str, list[tuple[str, bool]]] = {
     "Groceries": [("Milk", False), ("Bread", True), ("Coffee beans", False)],
