@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.data import trash
 from backend.data.db import Work
@@ -191,8 +191,8 @@ async def test_the_purge_deletes_old_trash_for_good(
     await age_trash(clean_db, "todo_lists", minutes=11)
     await client.delete(recent["url"])
 
-    async with AsyncSession(clean_db) as session, session.begin():
-        purged = await trash.purge(Work(session, IMPLICIT))
+    async with clean_db.begin() as conn:
+        purged = await trash.purge(Work(conn, IMPLICIT))
     assert purged == 2  # the old todo and the old list (its todo went with it)
     async with clean_db.connect() as conn:
         rows = await conn.execute(text("SELECT title FROM todos ORDER BY id"))

@@ -55,7 +55,7 @@ def default_list_id(actor: Any) -> Any:
 async def visible_ids(work: Work, ids: Sequence[int]) -> set[int]:
     """Which of these lists the actor may see (and so put todos in)."""
     stmt = select(lists.c.id).where(lists.c.id.in_(ids), *visible_lists(work.actor))
-    return set((await work.session.execute(stmt)).scalars())
+    return set((await work.run(stmt)).scalars())
 
 
 async def list_lists(work: Work, *, after: int | None, limit: int) -> Sequence[Row]:
