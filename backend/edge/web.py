@@ -64,6 +64,15 @@ async def list_page(list_id: int) -> Response:
     return await _index()
 
 
+# The app's views across lists (js/router.js): the same page, which reads its path.
+@bp.get("/today")
+@bp.get("/upcoming")
+@bp.get("/search")
+@hide
+async def view_page() -> Response:
+    return await _index()
+
+
 @bp.get("/static/<path:filename>")
 @hide
 async def static(filename: str) -> Response:
