@@ -145,7 +145,8 @@ searchView.bind(({ q, all }) => {
   const { view } = store.place;
   // Refining a search replaces its history entry; starting or leaving one adds an entry.
   const replace = Boolean(q && store.place.q);
-  if (all || (q && view !== 'list')) {
+  // Today and Upcoming span all lists: a search from there does too.
+  if (all || (q && (view === 'today' || view === 'upcoming'))) {
     router.go({ view: 'search', q }, { replace });
   } else {
     const listId = view === 'list' ? store.place.listId : lastListId;

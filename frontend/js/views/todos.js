@@ -26,6 +26,9 @@ function emptyMessage(place) {
   return place.q ? 'No todo of this list matches this search.' : '';
 }
 
+// The controls of a todo's row that take the focus.
+const FOCUSABLE = ['.toggle', '.summary label', '.destroy', '.open'];
+
 const isTextField = (el) => el.matches('input:not([type=checkbox]), textarea');
 
 export class TodoView {
@@ -81,15 +84,14 @@ export class TodoView {
     this.removeHandler = handler;
   }
 
-  // `keyboard`: the user keeps their place: focus moves to a neighbour, not to <body>.
+  // `keyboard`: the user keeps their place: focus moves to the same control of a
+  // neighbour (its delete button by default), not to <body>.
   remove(li, handler = this.removeHandler, keyboard = true) {
     const neighbour = li.nextElementSibling || li.previousElementSibling;
-    const focusedPart = document.activeElement?.closest('li') === li
-      ? [...document.activeElement.classList].map((c) => `.${c}`).join('') : '';
+    const part = FOCUSABLE.find((s) => li.contains(document.activeElement)
+      && document.activeElement.matches(s)) || '.destroy';
     handler(li.dataset.key);
-    if (!keyboard) return;
-    const same = focusedPart && neighbour?.querySelector(`.view ${focusedPart}`);
-    (same || neighbour?.querySelector('.destroy') || this.input).focus();
+    if (keyboard) (neighbour?.querySelector(part) || this.input).focus();
   }
 
   bindToggleAll(handler) {
@@ -293,17 +295,22 @@ export class TodoView {
     li.querySelector('.open').setAttribute('aria-controls', details.id);
     const due = li.querySelector('.due-input');
     due.setAttribute('aria-label', `Due date of “${item.title}”`);
-    // Never overwrite what the user is typing or picking.
-    if (document.activeElement !== due && due.value !== (item.due || '')) due.value = item.due || '';
+    showValue(due, item.due || '');
     const clear = li.querySelector('.due-clear');
     clear.disabled = !item.due;
     clear.setAttribute('aria-label', `No due date for “${item.title}”`);
     const notes = li.querySelector('.notes');
     notes.setAttribute('aria-label', `Notes of “${item.title}”`);
-    if (document.activeElement !== notes && notes.value !== (item.notes || '')) {
-      notes.value = item.notes || '';
-    }
+    showValue(notes, item.notes || '');
   }
+}
+
+// Shows a todo's value in its field when it changed (an answer, a rollback), but not
+// over what the user is typing there while nothing changed (any other render).
+function showValue(field, value) {
+  if (field.dataset.shown === value && document.activeElement === field) return;
+  field.dataset.shown = value;
+  if (field.value !== value) field.value = value;
 }
 
 function keyOf(element) {
