@@ -268,6 +268,7 @@ export class TodoView {
     li.querySelector('.destroy').setAttribute('aria-label', `Delete “${item.title}”`);
     li.querySelector('.edit').setAttribute('aria-label', `Edit “${item.title}”`);
     li.querySelector('.open').setAttribute('aria-label', `Details of “${item.title}”`);
+    li.querySelector('.meta').hidden = !(this.shown.acrossLists || item.due || item.notes);
     const tag = li.querySelector('.list-tag');
     tag.hidden = !this.shown.acrossLists;
     tag.textContent = this.shown.acrossLists ? this.shown.listName(item.list_id) : '';
