@@ -196,14 +196,6 @@ export class Store {
     }
   }
 
-  selectList(id) {
-    return this.show({ view: 'list', listId: id });
-  }
-
-  reload() {
-    return this.show(this.place);
-  }
-
   // Resolves to the saved list, or null if the server refused it.
   async createList(name) {
     const list = { key: `new-${nextKey++}`, id: null, name, active_count: 0, completed_count: 0 };
