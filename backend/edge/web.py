@@ -36,8 +36,9 @@ MEDIA_TYPES = {
 }
 
 
-async def _send(filename: str) -> Response:
-    response = await send_from_directory(FRONTEND_DIR, filename)
+async def send_static(folder: Path, filename: str) -> Response:
+    """A file of folder with a media type we choose, revalidated on every use."""
+    response = await send_from_directory(folder, filename)
     media_type = MEDIA_TYPES.get(Path(filename).suffix.lower())
     if media_type:
         response.headers["Content-Type"] = media_type
@@ -46,6 +47,10 @@ async def _send(filename: str) -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.headers.pop("Expires", None)  # send_file's default would contradict no-cache
     return response
+
+
+async def _send(filename: str) -> Response:
+    return await send_static(FRONTEND_DIR, filename)
 
 
 async def _index() -> Response:
@@ -79,11 +84,22 @@ async def static(filename: str) -> Response:
     return await _send(filename)
 
 
-@bp.after_request
-async def security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+def strict(response: Response, csp: str) -> Response:
+    """The page may load only what csp allows, and leaks no referrer."""
+    response.headers["Content-Security-Policy"] = csp
     response.headers["Referrer-Policy"] = "same-origin"
     return response
+
+
+def protect(blueprint: Blueprint, csp: str) -> None:
+    """Every page of blueprint is strict(csp)."""
+
+    @blueprint.after_request
+    async def security_headers(response: Response) -> Response:
+        return strict(response, csp)
+
+
+protect(bp, CSP)
 
 
 def _wants_a_page() -> bool:
@@ -104,7 +120,7 @@ async def not_found(error: NotFound) -> Response:
         return http_problem(error)
     response = Response(NOT_FOUND_PAGE, status=404, content_type=MEDIA_TYPES[".html"])
     response.headers["Cache-Control"] = "no-cache"
-    return await security_headers(response)
+    return strict(response, CSP)
 
 
 def init_app(app: Quart) -> None:
