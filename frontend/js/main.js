@@ -89,6 +89,7 @@ async function move(key, targetKey) {
     return;
   }
   const moving = store.moveTo(key, targetKey);
+  if (!moving) return;
   todoView.focusItem(key); // the element moved in the page: the focus stays with it
   const shown = [...document.querySelectorAll('.todo-list > li')];
   const at = shown.findIndex((li) => li.dataset.key === key) + 1;

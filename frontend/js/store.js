@@ -466,12 +466,13 @@ export class Store {
 
   // Moves a todo to the place of another in the same list (drag, Alt+arrow): the server
   // gives it that `order` and shifts the ones between by one, and so does this, at once.
-  // Resolves to true when saved; a refusal puts every todo back where it was.
+  // Returns null when there is nothing to move (or a todo is not saved yet), else a
+  // promise of true when saved; a refusal puts every todo back where it was.
   moveTo(key, targetKey) {
     const item = this.items.find((t) => t.key === key);
     const target = this.items.find((t) => t.key === targetKey);
-    if (!this.canReorder || !item || !target || item === target) return Promise.resolve(false);
-    if (item.id === null || target.id === null) return Promise.resolve(false); // not saved yet
+    if (!this.canReorder || !item || !target || item === target) return null;
+    if (item.id === null || target.id === null) return null;
     const before = new Map(this.items.map((t) => [t, t.order]));
     const place = this.place;
     const [from, to] = [item.order, target.order];
