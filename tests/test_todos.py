@@ -21,6 +21,7 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
     todo = response.json()
     assert todo["title"] == "buy milk"  # trimmed
     assert todo["completed"] is False
+    assert todo["due"] is None and todo["notes"] is None
     assert todo["list_id"] == 1  # the default list, Inbox
     assert todo["url"] == f"http://localhost/api/todos/{todo['id']}"
     assert response.headers["location"] == todo["url"]
@@ -30,6 +31,8 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
         "title",
         "completed",
         "order",
+        "due",
+        "notes",
         "version",
         "url",
         "created_at",

@@ -1,4 +1,5 @@
-"""Todos: reads with filters, search and keyset pages; writes through the list's positions.
+"""Todos: reads with filters, search and keyset pages; writes through the list's positions;
+DELETE moves them to the trash (data/trash.py), from which they can be restored.
 
 Columns are never listed by name here: reads return every stored column (the response shape
 in domain/schemas.py picks what it shows) and writes take the fields they are given, so a
@@ -10,15 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, func, insert, literal, or_, select, tuple_, update
 
 from . import Row, positions
 from .db import Work
-from .lists import default_list_id
-from .models import SEARCH_CONFIG, Todo
-from .scope import visible_todos
+from .lists import default_list_id, visible_ids
+from .models import DUE_LAST, DUE_LAST_DESC, SEARCH_CONFIG, Todo
+from .scope import reachable_todos, visible_lists, visible_todos
+from .trash import restorable
 
 # Core tables, not ORM entities: statements on them skip the ORM's compile and load layers
 # (about a quarter of the database time per request, measured), and rows come back as-is.
@@ -31,7 +34,17 @@ SORT_COLUMNS = {
     "order": todos.c.position,
     "created_at": todos.c.created_at,
     "updated_at": todos.c.updated_at,
+    "due": todos.c.due,
 }
+
+
+def _sort_key(sort: str, value: Any, descending: bool) -> Any:
+    """What a page is ordered by: the column (or a cursor's value of it). A missing due
+    date sorts last either way (as the indexes in models.py), so the key is never NULL and
+    a (key, id) keyset is a total order."""
+    if sort == "due":
+        return func.coalesce(value, DUE_LAST_DESC if descending else DUE_LAST)
+    return value
 
 
 class NoSuchList(LookupError):
@@ -47,6 +60,10 @@ class Filter:
     list_id: int | None = None
     completed: bool | None = None
     q: str | None = None
+    due_before: date | None = None  # inclusive
+    due_after: date | None = None  # inclusive
+    overdue: bool | None = None  # due before `today` and not completed (or, False: not so)
+    today: date | None = None  # the caller's today, in the time zone it chose
 
     def conditions(self, work: Work) -> list[ColumnElement[bool]]:
         conditions = visible_todos(work.actor)
@@ -56,6 +73,15 @@ class Filter:
             conditions.append(todos.c.completed == self.completed)
         if self.q:
             conditions.append(_matches(self.q))
+        if self.due_before is not None:
+            conditions.append(todos.c.due <= self.due_before)
+        if self.due_after is not None:
+            conditions.append(todos.c.due >= self.due_after)
+        if self.overdue is not None:
+            assert self.today is not None, "overdue needs the caller's today"
+            # Never NULL (an undated todo is simply not late), so NOT works too.
+            late = todos.c.due.is_not(None) & (todos.c.due < self.today) & ~todos.c.completed
+            conditions.append(late if self.overdue else ~late)
         return conditions
 
 
@@ -92,11 +118,13 @@ async def list_todos(
     work: Work, where: Filter, *, sort: str, descending: bool, after: Any, limit: int
 ) -> Sequence[Row]:
     """One page in (sort key, id) order, starting after the keyset `after` (key, id)."""
-    key = SORT_COLUMNS[sort]
+    column = SORT_COLUMNS[sort]
+    key = _sort_key(sort, column, descending)
     conditions = where.conditions(work)
     if after is not None:
         cursor = tuple_(key, todos.c.id)
-        bound = tuple_(literal(after[0], key.type), literal(after[1]))
+        value = _sort_key(sort, literal(after[0], column.type), descending)
+        bound = tuple_(value, literal(after[1]))
         conditions.append(cursor < bound if descending else cursor > bound)
     order = (key.desc(), todos.c.id.desc()) if descending else (key, todos.c.id)
     return await work.rows(select(*COLUMNS).where(*conditions).order_by(*order).limit(limit))
@@ -117,9 +145,13 @@ async def append_todo(work: Work, fields: Mapping[str, Any], list_id: int | None
     """Insert at the end of the list (default: the actor's first list) in ONE statement.
     Raises NoSuchList if the list does not exist."""
     target = list_id if list_id is not None else default_list_id(work.actor)
-    claimed = positions.claim(target).cte("claimed")
+    # Only a list the actor sees takes todos: checked by the locking UPDATE itself, so a list
+    # deleted meanwhile is seen as deleted once its lock is ours.
+    claimed = positions.claim(target).where(*visible_lists(work.actor)).cte("claimed")
     names = list(fields)
-    source = select(claimed.c.id, claimed.c.last_position, *[literal(fields[n]) for n in names])
+    # Typed parameters: a NULL due date is a date, not text, to the INSERT ... SELECT.
+    values = [literal(fields[n], todos.c[n].type) for n in names]
+    source = select(claimed.c.id, claimed.c.last_position, *values)
     stmt = (
         insert(todos)
         .from_select(["list_id", "position", *names], source)
@@ -140,6 +172,8 @@ async def insert_todo_at(
     if target is None:
         target = await work.scalar(select(default_list_id(work.actor)))
     if target is None or await positions.lock_list(work, target, at_least=order) is None:
+        raise NoSuchList()
+    if not await visible_ids(work, [target]):  # checked with its lock held
         raise NoSuchList()
     await positions.make_room(work, target, order)
     values = {**fields, "list_id": target, "position": order}
@@ -176,13 +210,15 @@ async def insert_many(
 
 
 async def _lock_lists(work: Work, targets: Sequence[int | None]) -> dict[int, int]:
-    """Lock every target list (in id order: no deadlocks); their last positions."""
+    """Lock every target list (in id order: no deadlocks); the last positions of those the
+    actor sees (checked with the locks held)."""
     last: dict[int, int] = {}
     for list_id in sorted({t for t in targets if t is not None}):
         position = await positions.lock_list(work, list_id)
         if position is not None:
             last[list_id] = position
-    return last
+    visible = await visible_ids(work, list(last))
+    return {list_id: position for list_id, position in last.items() if list_id in visible}
 
 
 async def _append_many(
@@ -226,6 +262,8 @@ async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> Row
         raise NoSuchList() from None
     if list_id is None:
         return None
+    if other_list is not None and not await visible_ids(work, [other_list]):
+        raise NoSuchList()
     row = await work.row(select(*COLUMNS).where(*_one(work, todo_id)).with_for_update())
     if row is not None and row["list_id"] != list_id:  # moved meanwhile: lock its new list
         return await lock_for_move(work, todo_id, other_list)
@@ -263,11 +301,31 @@ async def set_completed(work: Work, where: Filter, completed: bool) -> int:
 
 
 async def delete_todo(work: Work, todo_id: int, versions: Sequence[int] | None = None) -> bool:
+    """Move the todo to the trash if the version matches (when given)."""
     stmt = (
-        delete(todos).where(*_one(work, todo_id), *_version_matches(versions)).returning(todos.c.id)
+        update(todos)
+        .where(*_one(work, todo_id), *_version_matches(versions))
+        .values(deleted_at=func.now())
+        .returning(todos.c.id)
     )
     return await work.row(stmt) is not None
 
 
 async def delete_todos(work: Work, where: Filter) -> int:
-    return await work.rowcount(delete(todos).where(*where.conditions(work)))
+    """Move the matching todos to the trash (together: one deletion, one undo)."""
+    stmt = update(todos).where(*where.conditions(work)).values(deleted_at=func.now())
+    return await work.rowcount(stmt)
+
+
+async def restore_todos(work: Work, ids: Sequence[int]) -> Sequence[Row]:
+    """Take these todos out of the trash, if they went there recently and their list is
+    visible; returns those of them that are visible now, restored or never deleted (so a
+    retried undo answers the same), in order (a transaction)."""
+    back = (
+        update(todos)
+        .where(todos.c.id.in_(ids), restorable(todos), *reachable_todos(work.actor))
+        .values(_changed(deleted_at=None))
+    )
+    await work.run(back)
+    stmt = select(*COLUMNS).where(todos.c.id.in_(ids), *visible_todos(work.actor))
+    return await work.rows(stmt.order_by(todos.c.list_id, todos.c.position))
