@@ -1,26 +1,63 @@
 """Positions: a todo's place in its list (the API's `order`), and the locks that guard them.
 
 Invariant: within a list no two todos share a position. Positions are a permutation with
-holes (a delete leaves one), enforced by the deferred UNIQUE (list_id, position) and kept
-by the functions here, the only code that changes positions.
+holes, enforced by the deferred UNIQUE (list_id, position) and kept by the functions here,
+the only code that changes positions. `todo_lists.last_position` is never below the highest
+position in the list.
+
+Cost: a change of position touches a few rows, whatever the list's length, because the list
+keeps holes where new todos can land without moving anyone:
+
+- Appends leave GAP free positions behind the last todo (1000, 2000, ...).
+- A todo sent to a free position just takes it. Sent to a taken one, it takes it and the
+  todos in its way (the one there and those right behind it, up to the first hole) move up
+  together to the far end of that hole, so the next todo sent to the same place finds room.
+- When more than RUN_LIMIT todos are in the way, the crowded stretch is spread out instead:
+  the smallest window [order, order + 2^k) at most DENSITY full is renumbered, its todos
+  evenly over the window's second half, so the first half is free for the next arrivals.
+  Rare and proportional to the crowd, so an insert moves one or two rows on average
+  (bench/positions.py measures it).
+
+Relative order is all the API promises: moved todos keep theirs, and their version goes up
+like any other change.
 
 Lock order: a change of positions first locks the list row (an UPDATE of its
 `last_position`, "the list lock"), two lists in ascending id order, and only then todo rows.
 Concurrent position changes of one list therefore queue on its row, and two movers never
-deadlock. An append takes the list lock inside its own INSERT statement.
+deadlock. An append takes the list lock inside its own INSERT statement. Under the lock,
+each statement (READ COMMITTED) sees every position committed before it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Update, func, select, update
+from sqlalchemy import BigInteger, Integer, Select, Update, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from ..domain.limits import MAX_ORDER
 from .db import Work
 from .models import Todo, TodoList
 
 todos = Todo.__table__
 lists = TodoList.__table__
+
+GAP = 1000  # free positions an append leaves before it (fewer once past MAX_ORDER)
+RUN_LIMIT = 32  # more todos in the way than this: spread a window instead of moving them
+DENSITY = 0.25  # a window is spread only once it is at most this full
+TOP = 2**31 - 1  # the position column is a PostgreSQL integer
+
+
+def after(last: int) -> int:
+    """The position an append takes after `last`: GAP further while orders stay within
+    MAX_ORDER (what a client may send), then the next one."""
+    return min(last + GAP, max(last + 1, MAX_ORDER))
+
+
+def _after(last: Any) -> Any:
+    """after(), in SQL."""
+    return func.least(last + GAP, func.greatest(last + 1, MAX_ORDER))
 
 
 def _highest_position(list_id: Any) -> Any:
@@ -31,61 +68,38 @@ def _highest_position(list_id: Any) -> Any:
     )
 
 
-def claim(list_id: Any, count: int = 1, at_least: int = 0) -> Update:
-    """UPDATE the list's last_position by `count` (and to at least `at_least`), RETURNING it.
+def _set_last(list_id: Any, value: Any) -> Update:
+    return (
+        update(lists)
+        .where(lists.c.id == list_id)
+        .values(last_position=value)
+        .returning(lists.c.id, lists.c.last_position)
+    )
+
+
+def claim(list_id: Any) -> Update:
+    """UPDATE the list's last_position to the next append position, RETURNING it.
 
     The row lock this takes queues concurrent position changes of the same list; the new value
     is computed from the latest committed row, so two appends never get the same position.
     greatest(..., max(position)) keeps it right after rows were loaded behind the app's back.
     """
-    new_last = func.greatest(lists.c.last_position, _highest_position(lists.c.id), at_least) + count
-    return (
-        update(lists)
-        .where(lists.c.id == list_id)
-        .values(last_position=new_last)
-        .returning(lists.c.id, lists.c.last_position)
+    return _set_last(
+        list_id, _after(func.greatest(lists.c.last_position, _highest_position(lists.c.id)))
     )
 
 
 async def lock_list(work: Work, list_id: int, at_least: int = 0) -> int | None:
-    """Take the list lock for this transaction; the list's last position, or None if absent."""
-    row = await work.row(claim(list_id, 0, at_least))
+    """Take the list lock for this transaction (and raise last_position to `at_least`);
+    the list's last position, or None if there is no such list."""
+    last = func.greatest(lists.c.last_position, _highest_position(lists.c.id), at_least)
+    row = await work.row(_set_last(list_id, last))
     return None if row is None else row["last_position"]
 
 
 async def set_last(work: Work, list_id: int, last: int) -> None:
     """Record the highest position handed out (list lock held)."""
-    await work.run(update(lists).where(lists.c.id == list_id).values(last_position=last))
-
-
-def _shift(list_id: int, where: Any, by: int) -> Update:
-    # Moved todos changed: their version goes up like any other change.
-    return (
-        update(todos)
-        .where(todos.c.list_id == list_id, where)
-        .values(position=todos.c.position + by, version=todos.c.version + 1, updated_at=func.now())
-    )
-
-
-async def make_room(work: Work, list_id: int, position: int) -> None:
-    """Shift the todos at `position` and after down by one, if `position` is taken (list
-    lock held)."""
-    occupied = (
-        select(todos.c.id).where(todos.c.list_id == list_id, todos.c.position == position).exists()
-    )
-    if await work.rowcount(_shift(list_id, (todos.c.position >= position) & occupied, +1)):
-        await lock_list(work, list_id, at_least=1)  # the tail grew by one
-
-
-async def shift_between(work: Work, list_id: int, todo_id: int, old: int, new: int) -> None:
-    """Close the gap at `old` and open a slot at `new` in one UPDATE of the range between
-    them, for a todo moving within its list (list lock held)."""
-    if new < old:
-        between, by = (todos.c.position >= new) & (todos.c.position < old), +1
-    else:
-        between, by = (todos.c.position > old) & (todos.c.position <= new), -1
-    await work.run(_shift(list_id, between & (todos.c.id != todo_id), by))
-    await lock_list(work, list_id, at_least=new)
+    await work.run(_set_last(list_id, last))
 
 
 async def place(work: Work, list_id: int, order: int | None) -> int:
@@ -96,6 +110,97 @@ async def place(work: Work, list_id: int, order: int | None) -> int:
         return row["last_position"]
     await make_room(work, list_id, order)
     return order
+
+
+async def make_room(
+    work: Work, list_id: int, order: int, count: int = 1, mover: int | None = None
+) -> None:
+    """Free the positions order .. order+count-1 for todos arriving there (list lock held).
+    The todos in the way keep their relative order after them; `mover`, a todo of this list
+    that is about to take the place, is not in the way."""
+    end = order + count - 1
+    ahead = await work.rows(_from(list_id, order, mover).limit(RUN_LIMIT + 1))
+    run, next_taken = _in_the_way(ahead, end)
+    if len(run) > RUN_LIMIT:
+        highest = await _spread(work, list_id, order, end, mover)
+    else:
+        highest = await _move_up(work, run, end, next_taken)
+    await lock_list(work, list_id, at_least=highest)
+
+
+def _from(list_id: int, order: int, mover: int | None) -> Select[Any]:
+    """The list's todos at `order` and after, by position."""
+    stmt = select(todos.c.id, todos.c.position).where(
+        todos.c.list_id == list_id, todos.c.position >= order
+    )
+    if mover is not None:
+        stmt = stmt.where(todos.c.id != mover)
+    return stmt.order_by(todos.c.position)
+
+
+def _in_the_way(ahead: Sequence[Any], end: int) -> tuple[list[int], int | None]:
+    """The todos that must move for positions up to `end` to be free (each pushes the next
+    while there is no hole between them), and the position of the first that need not."""
+    run: list[int] = []
+    for row in ahead:
+        if row["position"] > end + len(run):
+            return run, row["position"]
+        run.append(row["id"])
+    return run, None
+
+
+async def _move_up(work: Work, run: list[int], end: int, next_taken: int | None) -> int:
+    """Move the run to the far end of the hole after it (the list's end counts as a hole
+    of GAP), leaving the near end free for the next arrivals. The highest position used."""
+    if not run:
+        return end
+    if next_taken is None:
+        next_taken = after(end + len(run))
+    targets = list(range(next_taken - len(run), next_taken))
+    await _renumber(work, run, targets)
+    return targets[-1]
+
+
+async def _spread(work: Work, list_id: int, order: int, end: int, mover: int | None) -> int:
+    """Renumber the smallest window [order, order + 2^k) that is at most DENSITY full: its
+    todos evenly over its second half. The highest position used."""
+    size = 4 * (end - order + 1 + RUN_LIMIT)
+    while True:
+        stop = min(order + size, TOP + 1)
+        fits = int(DENSITY * (stop - order)) - (end - order + 1)
+        crowd = await work.rows(
+            _from(list_id, order, mover).where(todos.c.position < stop).limit(max(fits, 0) + 1)
+        )
+        if len(crowd) <= fits or stop > TOP:
+            break
+        size *= 2
+    if len(crowd) > fits:  # only at TOP, with the window's limit reached
+        crowd = await work.rows(_from(list_id, order, mover).where(todos.c.position < stop))
+    first = end + 1 + (stop - end - 1) // 2
+    room = stop - first
+    if len(crowd) > room:
+        raise OverflowError(f"list {list_id} has no free positions left after {order}")
+    targets = [first + i * room // len(crowd) for i in range(len(crowd))]
+    moving = [(row["id"], t) for row, t in zip(crowd, targets, strict=True) if row["position"] != t]
+    await _renumber(work, [i for i, _ in moving], [t for _, t in moving])
+    return targets[-1]
+
+
+async def _renumber(work: Work, ids: Sequence[int], targets: Sequence[int]) -> None:
+    """Give todo ids[i] position targets[i], in ONE statement (the UNIQUE is deferred, so
+    intermediate states may collide). Moved todos changed: their version goes up."""
+    if not ids:
+        return
+    moved = (
+        func.unnest(literal(list(ids), ARRAY(BigInteger)), literal(list(targets), ARRAY(Integer)))
+        .table_valued("id", "position")
+        .render_derived()
+    )
+    await work.run(
+        update(todos)
+        .where(todos.c.id == moved.c.id)
+        .values(position=moved.c.position, version=todos.c.version + 1, updated_at=func.now())
+    )
 
 
 async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> int | None:
