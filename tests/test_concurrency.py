@@ -98,3 +98,98 @@ async def test_cancelled_requests_do_not_leak_connections(
     # And the server goes on: more requests than the pool has connections all succeed.
     results = await asyncio.gather(*(live_client.get(todo["url"]) for _ in range(30)))
     assert {r.status_code for r in results} == {200}
+
+
+async def inbox_titles(db: AsyncEngine, list_id: int = 1) -> list[str]:
+    """The list's titles by position, and a check that no two todos share one."""
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                text("SELECT title, position FROM todos WHERE list_id = :l ORDER BY position"),
+                {"l": list_id},
+            )
+        ).all()
+    assert len({r.position for r in rows}) == len(rows), "two todos share a position"
+    return [r.title for r in rows]
+
+
+async def test_concurrent_inserts_at_one_place_all_land_there(
+    live_client: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    """30 single inserts and 10 bulks of 5 before the same todo, with 20 appends, all at
+    once: every one lands, before that todo and after the one ahead of it; bulks stay
+    together in their own order; appends go to the end."""
+    todos = (
+        await live_client.post("/api/todos", json=[{"title": f"t{i}"} for i in range(20)])
+    ).json()
+    place = todos[5]["order"]
+
+    async def post(body: object) -> int:
+        return (await live_client.post("/api/todos", json=body)).status_code
+
+    singles = [post({"title": f"s{i}", "order": place}) for i in range(30)]
+    bulks = [post([{"title": f"b{i}.{k}", "order": place} for k in range(5)]) for i in range(10)]
+    appends = [post({"title": f"a{i}"}) for i in range(20)]
+    assert set(await asyncio.gather(*singles, *bulks, *appends)) == {201}
+
+    titles = await inbox_titles(clean_db)
+    assert len(titles) == 20 + 30 + 50 + 20
+    assert titles[:5] == [f"t{i}" for i in range(5)]
+    arrived = titles[5:85]
+    assert sorted(arrived) == sorted(
+        [f"s{i}" for i in range(30)] + [f"b{i}.{k}" for i in range(10) for k in range(5)]
+    )
+    for i in range(10):
+        start = arrived.index(f"b{i}.0")
+        assert arrived[start : start + 5] == [f"b{i}.{k}" for k in range(5)]
+    assert titles[85:100] == [f"t{i}" for i in range(5, 20)]
+    assert sorted(titles[100:]) == sorted(f"a{i}" for i in range(20))
+
+
+async def test_concurrent_inserts_at_different_places_each_land_before_their_todo(
+    live_client: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    todos = (
+        await live_client.post("/api/todos", json=[{"title": f"t{i}"} for i in range(30)])
+    ).json()
+    answers = await asyncio.gather(
+        *(
+            live_client.post("/api/todos", json={"title": f"before t{i} #{n}", "order": t["order"]})
+            for n in range(2)
+            for i, t in enumerate(todos)
+        )
+    )
+    assert {r.status_code for r in answers} == {201}
+    titles = await inbox_titles(clean_db)
+    assert len(titles) == 90
+    for i in range(30):
+        assert titles[3 * i + 2] == f"t{i}"
+        assert sorted(titles[3 * i : 3 * i + 2]) == [f"before t{i} #0", f"before t{i} #1"]
+
+
+async def test_concurrent_moves_across_two_lists_neither_deadlock_nor_collide(
+    live_client: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    """Moves from A to B and from B to A at once, each to a taken order there: the lists are
+    locked in id order, so none deadlocks; afterwards each list's orders are unique and
+    every todo is in exactly one list."""
+    other = (await live_client.post("/api/lists", json={"name": "Other"})).json()
+    a = (await live_client.post("/api/todos", json=[{"title": f"a{i}"} for i in range(20)])).json()
+    b = (
+        await live_client.post(
+            "/api/todos", json=[{"title": f"b{i}", "list_id": other["id"]} for i in range(20)]
+        )
+    ).json()
+    moves = [
+        live_client.patch(todo["url"], json={"list_id": there["list_id"], "order": there["order"]})
+        for todo, there in [*zip(a[:15], b[5:], strict=True), *zip(b[:15], a[5:], strict=True)]
+    ]
+    assert {r.status_code for r in await asyncio.gather(*moves)} == {200}
+    in_a, in_b = await inbox_titles(clean_db, 1), await inbox_titles(clean_db, other["id"])
+    assert sorted(in_a + in_b) == sorted(
+        [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)]
+    )
+    assert len(in_a) == len(in_b) == 20
+    # Todos that stayed keep their relative order.
+    assert [t for t in in_a if t.startswith("a")] == [f"a{i}" for i in range(15, 20)]
+    assert [t for t in in_b if t.startswith("b")] == [f"b{i}" for i in range(15, 20)]
