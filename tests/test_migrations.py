@@ -120,3 +120,44 @@ async def wait_for_lock_waiters(conn: asyncpg.Connection, count: int) -> None:
         if waiting == count:
             return
     raise AssertionError(f"{count} migrators never queued on the lock")
+
+
+async def test_crowded_lists_get_holes_and_short_ones_keep_their_positions(
+    pg_server: str,
+) -> None:
+    """0003: a list with more than 32 todos at consecutive positions is spaced out 1000
+    apart in the same order (a first insert there would otherwise move them all); lists
+    without such a stretch keep their positions. Down and up again changes nothing more."""
+    with pg.scratch_database(pg_server, "holes") as url:
+        config = migrate.alembic_config(url)
+        pg.in_thread(command.upgrade)(config, "0002")
+        conn = await asyncpg.connect(pg.plain(url))
+        try:
+            await conn.execute("INSERT INTO todo_lists (name) VALUES ('Crowded'), ('Spread')")
+            # Inbox: 3 todos; Crowded: 40 in a row, last first by id; Spread: 40, every other.
+            await conn.execute(
+                "INSERT INTO todos (list_id, title, position) "
+                "SELECT 1, 'inbox ' || i, i FROM generate_series(1, 3) i UNION ALL "
+                "SELECT 2, 'crowded ' || i, 41 - i FROM generate_series(1, 40) i UNION ALL "
+                "SELECT 3, 'spread ' || i, 2 * i FROM generate_series(1, 40) i"
+            )
+            before = await conn.fetch("SELECT id, list_id, position, version FROM todos")
+            pg.in_thread(command.upgrade)(config, "head")
+            after = await conn.fetch("SELECT id, list_id, position, version FROM todos")
+            crowded = await conn.fetch(
+                "SELECT title, position, version FROM todos WHERE list_id = 2 ORDER BY position"
+            )
+            assert [(r["title"], r["position"], r["version"]) for r in crowded] == [
+                (f"crowded {41 - n}", 1000 * n, 2) for n in range(1, 41)
+            ]
+            unchanged = {tuple(r) for r in before if r["list_id"] != 2}
+            assert unchanged == {tuple(r) for r in after if r["list_id"] != 2}
+            last = await conn.fetchval("SELECT last_position FROM todo_lists WHERE id = 2")
+            assert last == 40_000
+
+            pg.in_thread(command.downgrade)(config, "0002")
+            pg.in_thread(command.upgrade)(config, "head")
+            again = await conn.fetch("SELECT id, list_id, position, version FROM todos")
+            assert {tuple(r) for r in again} == {tuple(r) for r in after}
+        finally:
+            await conn.close()

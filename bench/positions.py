@@ -1,0 +1,200 @@
+"""Inserting at a position in a long list: single inserts, a bulk, and appends meanwhile.
+
+    .venv/bin/python bench/positions.py [--todos 100000] [--singles 200] [--bulks 3]
+                                        [--bulk-size 1000] [--appenders 4] [--seconds 15]
+                                        [--workers 2] [--dense] [--code DIR]
+
+Starts `todoapp serve` on a new database (on DATABASE_URL's server, else a throw-away
+embedded PostgreSQL), loads --todos todos into the Inbox with one INSERT ... SELECT
+generate_series, spaced as appends leave them (--dense: 1, 2, 3, ... as before holes), and
+measures over HTTP:
+
+1. appends alone: --appenders clients appending for --seconds;
+2. --singles POSTs {"order": 1}, one after another;
+3. --bulks POSTs of --bulk-size todos at order 1;
+4. appends again, while one client keeps inserting at order 1 (a bulk every 20th time).
+
+Prints latencies (ms: median, p95, max) and writes bench/results/positions-<stamp>.json.
+--code DIR serves another checkout's backend (its folder becomes the server's working
+directory), e.g. the code before positions had holes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.soak import free_port, wait_ready  # noqa: E402
+from tests import pg  # noqa: E402
+
+
+class Timings:
+    """Latencies of the requests that succeeded, and how many got which other status."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.failed: Counter[int] = Counter()
+
+    async def time(self, request: Awaitable[httpx.Response], expect: int = 201) -> None:
+        start = time.perf_counter()  # the request starts when awaited
+        response = await request
+        if response.status_code == expect:
+            self.seconds.append(time.perf_counter() - start)
+        else:
+            self.failed[response.status_code] += 1
+
+    def summary(self) -> dict[str, Any]:
+        ms = sorted(x * 1000 for x in self.seconds) or [float("nan")]
+        p95 = statistics.quantiles(ms, n=20, method="inclusive")[-1] if len(ms) > 1 else ms[0]
+        out = {"n": len(self.seconds), "median": round(statistics.median(ms), 1)}
+        out |= {"p95": round(p95, 1), "max": round(ms[-1], 1)}
+        return out | ({"failed": dict(self.failed)} if self.failed else {})
+
+
+async def load(url: str, todos: int, dense: bool) -> None:
+    """The Inbox's todos in one statement, then the statistics the planner needs."""
+    step = 1 if dense else 1000  # positions.GAP: what appends would have left
+    conn = await asyncpg.connect(pg.plain(url))
+    try:
+        await conn.execute(
+            "INSERT INTO todos (list_id, title, position) "
+            "SELECT 1, 'todo ' || i, i * $2 FROM generate_series(1, $1) AS i",
+            todos,
+            step,
+        )
+        await conn.execute("UPDATE todo_lists SET last_position = $1 WHERE id = 1", todos * step)
+        await conn.execute("VACUUM ANALYZE todos")
+    finally:
+        await conn.close()
+
+
+async def appends(client: httpx.AsyncClient, clients: int, seconds: float) -> Timings:
+    """`clients` loops appending to the Inbox for `seconds`."""
+    timings = Timings()
+    stop = time.monotonic() + seconds
+
+    async def loop(n: int) -> None:
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            await timings.time(client.post("/api/todos", json={"title": f"appended {n}.{i}"}))
+
+    await asyncio.gather(*(loop(n) for n in range(clients)))
+    return timings
+
+
+def at_one(client: httpx.AsyncClient, size: int | None) -> Awaitable[httpx.Response]:
+    """A POST at order 1: one todo, or a bulk of `size`."""
+    body: Any = {"title": "on top", "order": 1}
+    if size is not None:
+        body = [{"title": f"bulk {i}", "order": 1} for i in range(size)]
+    return client.post("/api/todos", json=body)
+
+
+async def inserts_meanwhile(
+    client: httpx.AsyncClient, stop: asyncio.Event, bulk_size: int
+) -> Timings:
+    timings = Timings()
+    n = 0
+    while not stop.is_set():
+        n += 1
+        await timings.time(at_one(client, bulk_size if n % 20 == 0 else None))
+    return timings
+
+
+async def measure(base: str, args: argparse.Namespace) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        results: dict[str, Any] = {}
+        results["appends alone"] = (await appends(client, args.appenders, args.seconds)).summary()
+        singles, bulks = Timings(), Timings()
+        for _ in range(args.singles):
+            await singles.time(at_one(client, None))
+        results["single insert at order 1"] = singles.summary()
+        for _ in range(args.bulks):
+            await bulks.time(at_one(client, args.bulk_size))
+        results[f"bulk of {args.bulk_size} at order 1"] = bulks.summary()
+        stop = asyncio.Event()
+        inserter = asyncio.create_task(inserts_meanwhile(client, stop, args.bulk_size))
+        during = await appends(client, args.appenders, args.seconds)
+        stop.set()
+        results["appends during inserts"] = during.summary()
+        results["inserts during appends"] = (await inserter).summary()
+        count = (await client.get("/api/lists/1")).json()["active_count"]
+        results["todos at the end"] = count
+        return results
+
+
+@contextmanager
+def serving(url: str, code: Path, workers: int) -> Iterator[str]:
+    """`todoapp serve` from the checkout `code` on database `url`, migrated and ready;
+    yields its base URL."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=url, LOG_LEVEL="WARNING", WORKERS=str(workers))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.runtime.cli", "serve", "--port", str(port)],
+        cwd=code,  # `-m` imports the backend from the working directory first
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(wait_ready(base, proc))
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main(args: argparse.Namespace) -> int:
+    with (
+        pg.scratch_database(pg.server_url(), "bench_positions") as url,
+        serving(url, args.code, args.workers) as base,
+    ):
+        asyncio.run(load(url, args.todos, args.dense))
+        results = asyncio.run(measure(base, args))
+    print(f"\n{args.todos} todos in one list ({'dense' if args.dense else 'spaced'}):")
+    for name, value in results.items():
+        print(f"  {name:30s} {value}")
+    out_dir = REPO / "bench/results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"positions-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    args_out = {**vars(args), "code": str(args.code)}
+    out.write_text(json.dumps({"args": args_out, "results": results}, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--todos", type=int, default=100_000)
+    parser.add_argument("--singles", type=int, default=200)
+    parser.add_argument("--bulks", type=int, default=3)
+    parser.add_argument("--bulk-size", type=int, default=1000)
+    parser.add_argument("--appenders", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dense", action="store_true")
+    parser.add_argument("--code", type=Path, default=REPO)
+    raise SystemExit(main(parser.parse_args()))
