@@ -1,20 +1,21 @@
 """Inserting at a position in a long list: single inserts, a bulk, and appends meanwhile.
 
     .venv/bin/python bench/positions.py [--todos 100000] [--singles 200] [--bulks 3]
-                                        [--bulk-size 1000] [--appenders 4] [--seconds 15]
-                                        [--workers 2] [--dense] [--code DIR]
+                                        [--bulk-size 1000] [--appenders 4] [--seconds 5]
+                                        [--rounds 3] [--workers 2] [--dense] [--code DIR]
 
 Starts `todoapp serve` on a new database (on DATABASE_URL's server, else a throw-away
 embedded PostgreSQL), loads --todos todos into the Inbox with one INSERT ... SELECT
 generate_series, spaced as appends leave them (--dense: 1, 2, 3, ... as before holes), and
 measures over HTTP:
 
-1. appends alone: --appenders clients appending for --seconds;
-2. --singles POSTs {"order": 1}, one after another;
-3. --bulks POSTs of --bulk-size todos at order 1;
-4. appends again, while one client keeps inserting at order 1 (a bulk every 20th time).
+1. --singles POSTs {"order": 1}, one after another;
+2. --bulks POSTs of --bulk-size todos at order 1, one after another;
+3. --rounds times: --appenders clients appending for --seconds, then the same while one
+   client keeps inserting at order 1 (a bulk every 20th time).
 
-Prints latencies (ms: median, p95, max) and writes bench/results/positions-<stamp>.json.
+Prints latencies (ms: median, p95, max) and the todos moved per POST (each move raises a
+version), and writes bench/results/positions-<stamp>.json.
 --code DIR serves another checkout's backend (its folder becomes the server's working
 directory), e.g. the code before positions had holes.
 """
@@ -60,6 +61,10 @@ class Timings:
             self.seconds.append(time.perf_counter() - start)
         else:
             self.failed[response.status_code] += 1
+
+    def merge(self, other: Timings) -> None:
+        self.seconds += other.seconds
+        self.failed += other.failed
 
     def summary(self) -> dict[str, Any]:
         ms = sorted(x * 1000 for x in self.seconds) or [float("nan")]
@@ -120,27 +125,55 @@ async def inserts_meanwhile(
     return timings
 
 
-async def measure(base: str, args: argparse.Namespace) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        results: dict[str, Any] = {}
-        results["appends alone"] = (await appends(client, args.appenders, args.seconds)).summary()
-        singles, bulks = Timings(), Timings()
-        for _ in range(args.singles):
-            await singles.time(at_one(client, None))
-        results["single insert at order 1"] = singles.summary()
-        for _ in range(args.bulks):
-            await bulks.time(at_one(client, args.bulk_size))
-        results[f"bulk of {args.bulk_size} at order 1"] = bulks.summary()
+async def moved_rows(url: str) -> int:
+    """How many times todos moved so far (each move raises a version by one)."""
+    conn = await asyncpg.connect(pg.plain(url))
+    try:
+        return await conn.fetchval("SELECT coalesce(sum(version - 1), 0) FROM todos")
+    finally:
+        await conn.close()
+
+
+async def at_one_in_turn(
+    client: httpx.AsyncClient, url: str, times: int, size: int | None
+) -> dict[str, Any]:
+    """`times` POSTs at order 1, one after another: latencies and rows moved per POST."""
+    timings, moved = Timings(), await moved_rows(url)
+    for _ in range(times):
+        await timings.time(at_one(client, size))
+    return timings.summary() | {"moved per POST": (await moved_rows(url) - moved) / times}
+
+
+async def appends_with_and_without(client: httpx.AsyncClient, args: argparse.Namespace) -> dict:
+    """Appends alone and appends while a client inserts at order 1, in alternating rounds
+    (so a change in the machine's other load hits both alike)."""
+    alone, during, inserts = Timings(), Timings(), Timings()
+    for _ in range(args.rounds):
+        alone.merge(await appends(client, args.appenders, args.seconds))
         stop = asyncio.Event()
         inserter = asyncio.create_task(inserts_meanwhile(client, stop, args.bulk_size))
-        during = await appends(client, args.appenders, args.seconds)
+        during.merge(await appends(client, args.appenders, args.seconds))
         stop.set()
-        results["appends during inserts"] = during.summary()
-        results["inserts during appends"] = (await inserter).summary()
+        inserts.merge(await inserter)
+    return {
+        "appends alone": alone.summary(),
+        "appends during inserts": during.summary(),
+        "inserts during appends": inserts.summary(),
+    }
+
+
+async def measure(base: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        results: dict[str, Any] = {
+            "single insert at order 1": await at_one_in_turn(client, url, args.singles, None),
+            f"bulk of {args.bulk_size} at order 1": await at_one_in_turn(
+                client, url, args.bulks, args.bulk_size
+            ),
+        }
+        results |= await appends_with_and_without(client, args)
         count = (await client.get("/api/lists/1")).json()["active_count"]
-        results["todos at the end"] = count
-        return results
+        return results | {"todos at the end": count}
 
 
 @contextmanager
@@ -173,7 +206,7 @@ def main(args: argparse.Namespace) -> int:
         serving(url, args.code, args.workers) as base,
     ):
         asyncio.run(load(url, args.todos, args.dense))
-        results = asyncio.run(measure(base, args))
+        results = asyncio.run(measure(base, url, args))
     print(f"\n{args.todos} todos in one list ({'dense' if args.dense else 'spaced'}):")
     for name, value in results.items():
         print(f"  {name:30s} {value}")
@@ -193,7 +226,8 @@ if __name__ == "__main__":
     parser.add_argument("--bulks", type=int, default=3)
     parser.add_argument("--bulk-size", type=int, default=1000)
     parser.add_argument("--appenders", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dense", action="store_true")
     parser.add_argument("--code", type=Path, default=REPO)

@@ -193,3 +193,44 @@ async def test_concurrent_moves_across_two_lists_neither_deadlock_nor_collide(
     # Todos that stayed keep their relative order.
     assert [t for t in in_a if t.startswith("a")] == [f"a{i}" for i in range(15, 20)]
     assert [t for t in in_b if t.startswith("b")] == [f"b{i}" for i in range(15, 20)]
+
+
+async def test_appends_do_not_wait_for_an_insert_in_the_middle_of_their_list(
+    live_client: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    """An insert in the middle holds its list's order lock, not its end: while one is stuck
+    (the todo in its way is locked here), an append to the same list goes through."""
+    todos = (await live_client.post("/api/todos", json=[{"title": t} for t in "abc"])).json()
+
+    async def waiting_on_locks() -> int:
+        async with clean_db.connect() as conn:
+            sql = (
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'todoapp' "
+                "AND datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return (await conn.execute(text(sql))).scalar_one()
+
+    async with clean_db.connect() as locker:
+        await locker.execute(
+            text("SELECT id FROM todos WHERE id = :id FOR UPDATE"), {"id": todos[1]["id"]}
+        )
+        body = {"title": "stuck", "order": todos[1]["order"]}
+        insert = asyncio.create_task(live_client.post("/api/todos", json=body))
+
+        async def insert_waits() -> bool:
+            return await waiting_on_locks() == 1
+
+        await until(insert_waits, "the insert waits for the todo in its way")
+        append = asyncio.create_task(live_client.post("/api/todos", json={"title": "appended"}))
+
+        async def append_done_or_waits() -> bool:
+            return append.done() or await waiting_on_locks() > 1
+
+        await until(append_done_or_waits, "the append finishes or waits")
+        assert append.done(), "the append waits for the insert in the middle"
+        assert (await append).status_code == 201
+        assert not insert.done()
+        await locker.rollback()
+    assert (await insert).status_code == 201
+    titles = [t["title"] for t in (await live_client.get("/api/todos")).json()]
+    assert titles == ["a", "stuck", "b", "c", "appended"]

@@ -21,11 +21,18 @@ keeps holes where new todos can land without moving anyone:
 Relative order is all the API promises: moved todos keep theirs, and their version goes up
 like any other change.
 
-Lock order: a change of positions first locks the list row (an UPDATE of its
-`last_position`, "the list lock"), two lists in ascending id order, and only then todo rows.
-Concurrent position changes of one list therefore queue on its row, and two movers never
-deadlock. An append takes the list lock inside its own INSERT statement. Under the lock,
-each statement (READ COMMITTED) sees every position committed before it.
+Locks: two per list, taken in this order (order locks of several lists in ascending id):
+
+1. The order lock (pg_advisory_xact_lock(ORDER_LOCK, list id), with a KEY SHARE lock on the
+   list's row so the list stays): every change of positions inside the list queues on it.
+2. The end lock (an UPDATE of the list row's `last_position`): appends take it inside their
+   own INSERT; an insert or move takes it, besides its order lock, only when it needs
+   positions past the list's last todo (or spreads a crowd). So appends never wait for the
+   inserts and moves in the middle of their list, however long those take.
+
+An append holds nothing else, and every other holder of an end lock holds that list's order
+lock first, so nobody deadlocks. Once it holds a lock, each statement (READ COMMITTED) sees
+every position committed by the lock's previous holders.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, Update, func, literal, select, update
+from sqlalchemy import BigInteger, Integer, Select, Update, cast, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..domain.limits import MAX_ORDER
@@ -47,6 +54,7 @@ GAP = 1000  # free positions an append leaves before it (fewer once past MAX_ORD
 RUN_LIMIT = 32  # more todos in the way than this: spread a window instead of moving them
 DENSITY = 0.25  # a window is spread only once it is at most this full
 TOP = 2**31 - 1  # the position column is a PostgreSQL integer
+ORDER_LOCK = 0x0D3E  # the advisory lock class of order locks (key: the list id, mod 2^31)
 
 
 def after(last: int) -> int:
@@ -89,16 +97,28 @@ def claim(list_id: Any) -> Update:
     )
 
 
-async def lock_list(work: Work, list_id: int, at_least: int = 0) -> int | None:
-    """Take the list lock for this transaction (and raise last_position to `at_least`);
-    the list's last position, or None if there is no such list."""
+async def lock_order(work: Work, list_id: Any) -> int | None:
+    """Take the list's order lock for this transaction (`list_id` may be a SQL expression,
+    such as the default list); the list's id, or None if there is no such list."""
+    key = cast(lists.c.id % 2**31, Integer)  # ids past 2^31 share locks: only more queueing
+    stmt = (
+        select(lists.c.id, func.pg_advisory_xact_lock(ORDER_LOCK, key))
+        .where(lists.c.id == list_id)
+        .with_for_update(read=True, key_share=True)  # FOR KEY SHARE: the list stays
+    )
+    return await work.scalar(stmt)
+
+
+async def lock_end(work: Work, list_id: int, at_least: int = 0) -> int | None:
+    """Take the list's end lock for this transaction (and raise last_position to at least
+    `at_least`); the list's last position, or None if there is no such list."""
     last = func.greatest(lists.c.last_position, _highest_position(lists.c.id), at_least)
     row = await work.row(_set_last(list_id, last))
     return None if row is None else row["last_position"]
 
 
 async def set_last(work: Work, list_id: int, last: int) -> None:
-    """Record the highest position handed out (list lock held)."""
+    """Record the highest position handed out (end lock held)."""
     await work.run(_set_last(list_id, last))
 
 
@@ -106,7 +126,7 @@ async def place(work: Work, list_id: int, order: int | None) -> int:
     """The position for a todo arriving in `list_id`: `order` (room made there) or the end."""
     if order is None:
         row = await work.row(claim(list_id))
-        assert row is not None, "the list is locked, so it exists"
+        assert row is not None, "the list's order lock is held, so it exists"
         return row["last_position"]
     await make_room(work, list_id, order)
     return order
@@ -115,17 +135,21 @@ async def place(work: Work, list_id: int, order: int | None) -> int:
 async def make_room(
     work: Work, list_id: int, order: int, count: int = 1, mover: int | None = None
 ) -> None:
-    """Free the positions order .. order+count-1 for todos arriving there (list lock held).
+    """Free the positions order .. order+count-1 for todos arriving there (order lock held).
     The todos in the way keep their relative order after them; `mover`, a todo of this list
     that is about to take the place, is not in the way."""
     end = order + count - 1
-    ahead = await work.rows(_from(list_id, order, mover).limit(RUN_LIMIT + 1))
-    run, next_taken = _in_the_way(ahead, end)
+    run, next_taken = await _in_the_way(work, list_id, order, end, mover)
+    at_the_end = next_taken is None or len(run) > RUN_LIMIT
+    if at_the_end:  # positions past the last todo: wait for appends, and see theirs
+        await lock_end(work, list_id)
+        run, next_taken = await _in_the_way(work, list_id, order, end, mover)
     if len(run) > RUN_LIMIT:
         highest = await _spread(work, list_id, order, end, mover)
     else:
         highest = await _move_up(work, run, end, next_taken)
-    await lock_list(work, list_id, at_least=highest)
+    if at_the_end:
+        await lock_end(work, list_id, at_least=highest)
 
 
 def _from(list_id: int, order: int, mover: int | None) -> Select[Any]:
@@ -138,11 +162,14 @@ def _from(list_id: int, order: int, mover: int | None) -> Select[Any]:
     return stmt.order_by(todos.c.position)
 
 
-def _in_the_way(ahead: Sequence[Any], end: int) -> tuple[list[int], int | None]:
-    """The todos that must move for positions up to `end` to be free (each pushes the next
-    while there is no hole between them), and the position of the first that need not."""
+async def _in_the_way(
+    work: Work, list_id: int, order: int, end: int, mover: int | None
+) -> tuple[list[int], int | None]:
+    """The todos that must move for positions order..end to be free (each pushes the next
+    while there is no hole between them; more than RUN_LIMIT: a crowd), and the position of
+    the first todo after them, None if they reach the list's end."""
     run: list[int] = []
-    for row in ahead:
+    for row in await work.rows(_from(list_id, order, mover).limit(RUN_LIMIT + 1)):
         if row["position"] > end + len(run):
             return run, row["position"]
         run.append(row["id"])
@@ -204,13 +231,14 @@ async def _renumber(work: Work, ids: Sequence[int], targets: Sequence[int]) -> N
 
 
 async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> int | None:
-    """For a move: lock the todo's list (and the target list, in id order). Returns the
-    todo's list id, or None if the todo is gone; LookupError for an unknown target list.
-    The caller then locks the todo's row and checks it did not move meanwhile."""
+    """For a move: take the order locks of the todo's list (and the target list, in id
+    order). Returns the todo's list id, or None if the todo is gone; LookupError for an
+    unknown target list. The caller then locks the todo's row and checks it did not move
+    meanwhile."""
     list_id = await work.scalar(select(todos.c.list_id).where(todos.c.id == todo_id))
     if list_id is None:
         return None
     for lid in sorted({list_id, other_list or list_id}):
-        if await lock_list(work, lid) is None:
+        if await lock_order(work, lid) is None:
             raise LookupError(lid)
     return list_id

@@ -137,10 +137,10 @@ async def insert_todo_at(
     work: Work, fields: Mapping[str, Any], list_id: int | None, order: int
 ) -> Row:
     """Insert at an explicit position, moving the todos in the way (a transaction)."""
-    target = list_id
+    target = await positions.lock_order(
+        work, list_id if list_id is not None else default_list_id(work.actor)
+    )
     if target is None:
-        target = await work.scalar(select(default_list_id(work.actor)))
-    if target is None or await positions.lock_list(work, target) is None:
         raise NoSuchList()
     await positions.make_room(work, target, order)
     values = {**fields, "list_id": target, "position": order}
@@ -177,10 +177,11 @@ async def insert_many(work: Work, items: Sequence[Item]) -> list[Row]:
 
 
 async def _lock_lists(work: Work, targets: Sequence[int | None]) -> set[int]:
-    """Lock every target list (in id order: no deadlocks); the ones that exist."""
+    """Take the order locks of every target list (in id order: no deadlocks); the lists
+    that exist."""
     found = set()
     for list_id in sorted({t for t in targets if t is not None}):
-        if await positions.lock_list(work, list_id) is not None:
+        if await positions.lock_order(work, list_id) is not None:
             found.add(list_id)
     return found
 
@@ -214,7 +215,7 @@ async def _append_many(work: Work, items: Sequence[Item], targets: Sequence[Any]
         return {}
     last: dict[int, int] = {}
     for list_id in sorted({targets[i] for i in appended}):
-        last[list_id] = await positions.lock_list(work, list_id) or 0
+        last[list_id] = await positions.lock_end(work, list_id) or 0
     values = []
     for i in appended:
         last[targets[i]] = positions.after(last[targets[i]])
@@ -258,7 +259,7 @@ async def move_todo(
     work: Work, current: Row, *, list_id: int, order: int | None, changes: Mapping[str, Any]
 ) -> Row:
     """Move a todo to `order` in `list_id` (same or another list), plus other field changes
-    (the list locks are held: see lock_for_move)."""
+    (the order locks are held: see lock_for_move)."""
     position = current["position"]
     if list_id != current["list_id"]:
         position = await positions.place(work, list_id, order)
