@@ -1,23 +1,25 @@
 """Inserting at a position in a long list: single inserts, a bulk, and appends meanwhile.
 
     .venv/bin/python bench/positions.py [--todos 100000] [--singles 200] [--bulks 3]
-                                        [--bulk-size 1000] [--appenders 4] [--seconds 5]
-                                        [--rounds 3] [--workers 2] [--dense] [--code DIR]
+        [--bulk-size 1000] [--append-rate 20] [--insert-rate 5] [--seconds 5] [--rounds 3]
+        [--workers 2] [--dense] [--code DIR]
 
 Starts `todoapp serve` on a new database (on DATABASE_URL's server, else a throw-away
-embedded PostgreSQL), loads --todos todos into the Inbox with one INSERT ... SELECT
-generate_series, spaced as appends leave them (--dense: 1, 2, 3, ... as before holes), and
-measures over HTTP:
+embedded PostgreSQL), loads --todos todos into the Inbox and into a second list, one
+INSERT ... SELECT generate_series each, spaced as appends leave them (--dense: 1, 2, 3, ...
+as before holes), and measures over HTTP:
 
-1. --singles POSTs {"order": 1}, one after another;
+1. --singles POSTs {"order": 1} to the Inbox, one after another;
 2. --bulks POSTs of --bulk-size todos at order 1, one after another;
-3. --rounds times: --appenders clients appending for --seconds, then the same while one
-   client keeps inserting at order 1 (a bulk every 20th time).
+3. --rounds times, for --seconds each: appends to the Inbox at --append-rate a second
+   alone; with inserts at order 1 of the Inbox at --insert-rate (every 20th a bulk); and
+   with the same inserts into the second list (the same work for the server, without a
+   lock in common: what the appends lose to the machine, not to the Inbox's locks).
 
 Prints latencies (ms: median, p95, max) and the todos moved per POST (each move raises a
-version), and writes bench/results/positions-<stamp>.json.
---code DIR serves another checkout's backend (its folder becomes the server's working
-directory), e.g. the code before positions had holes.
+version), and writes bench/results/positions-<stamp>.json. --code DIR serves another
+checkout's backend (its folder becomes the server's working directory), e.g. the code
+before positions had holes.
 """
 
 from __future__ import annotations
@@ -26,13 +28,12 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.soak import free_port, wait_ready  # noqa: E402
+from bench.soak import free_port, stop, wait_ready  # noqa: E402
 from tests import pg  # noqa: E402
 
 
@@ -75,54 +76,55 @@ class Timings:
 
 
 async def load(url: str, todos: int, dense: bool) -> None:
-    """The Inbox's todos in one statement, then the statistics the planner needs."""
+    """`todos` todos in the Inbox and in a second list, one statement each, then the
+    statistics the planner needs."""
     step = 1 if dense else 1000  # positions.GAP: what appends would have left
     conn = await asyncpg.connect(pg.plain(url))
     try:
-        await conn.execute(
-            "INSERT INTO todos (list_id, title, position) "
-            "SELECT 1, 'todo ' || i, i * $2 FROM generate_series(1, $1) AS i",
-            todos,
-            step,
-        )
-        await conn.execute("UPDATE todo_lists SET last_position = $1 WHERE id = 1", todos * step)
+        await conn.execute("INSERT INTO todo_lists (id, name) VALUES (2, 'Elsewhere')")
+        for list_id in (1, 2):
+            await conn.execute(
+                "INSERT INTO todos (list_id, title, position) "
+                "SELECT $3, 'todo ' || i, i * $2 FROM generate_series(1, $1) AS i",
+                todos,
+                step,
+                list_id,
+            )
+        await conn.execute("UPDATE todo_lists SET last_position = $1", todos * step)
         await conn.execute("VACUUM ANALYZE todos")
     finally:
         await conn.close()
 
 
-async def appends(client: httpx.AsyncClient, clients: int, seconds: float) -> Timings:
-    """`clients` loops appending to the Inbox for `seconds`."""
-    timings = Timings()
-    stop = time.monotonic() + seconds
-
-    async def loop(n: int) -> None:
-        i = 0
-        while time.monotonic() < stop:
-            i += 1
-            await timings.time(client.post("/api/todos", json={"title": f"appended {n}.{i}"}))
-
-    await asyncio.gather(*(loop(n) for n in range(clients)))
+async def at_rate(
+    rate: float, seconds: float, request: Callable[[int], Awaitable[httpx.Response]]
+) -> Timings:
+    """request(n) started `rate` times a second for `seconds`, whether or not the earlier
+    ones were answered (an open loop: a slow answer does not slow the load down)."""
+    timings, tasks = Timings(), []
+    start = time.monotonic()
+    while time.monotonic() < start + seconds:
+        tasks.append(asyncio.create_task(timings.time(request(len(tasks)))))
+        await asyncio.sleep(max(0.0, start + len(tasks) / rate - time.monotonic()))  # pacing
+    await asyncio.gather(*tasks)
     return timings
 
 
-def at_one(client: httpx.AsyncClient, size: int | None) -> Awaitable[httpx.Response]:
-    """A POST at order 1: one todo, or a bulk of `size`."""
-    body: Any = {"title": "on top", "order": 1}
+def append(client: httpx.AsyncClient) -> Callable[[int], Awaitable[httpx.Response]]:
+    return lambda n: client.post("/api/todos", json={"title": f"appended {n}"})
+
+
+def at_one(client: httpx.AsyncClient, size: int | None, list_id: int = 1) -> Any:
+    """A POST at order 1 of `list_id`: one todo, or a bulk of `size`."""
+    body: Any = {"title": "on top", "order": 1, "list_id": list_id}
     if size is not None:
-        body = [{"title": f"bulk {i}", "order": 1} for i in range(size)]
+        body = [{"title": f"bulk {i}", "order": 1, "list_id": list_id} for i in range(size)]
     return client.post("/api/todos", json=body)
 
 
-async def inserts_meanwhile(
-    client: httpx.AsyncClient, stop: asyncio.Event, bulk_size: int
-) -> Timings:
-    timings = Timings()
-    n = 0
-    while not stop.is_set():
-        n += 1
-        await timings.time(at_one(client, bulk_size if n % 20 == 0 else None))
-    return timings
+def inserts(client: httpx.AsyncClient, list_id: int, bulk_size: int) -> Any:
+    """Inserts at order 1 of `list_id`, every 20th a bulk."""
+    return lambda n: at_one(client, bulk_size if n % 20 == 19 else None, list_id)
 
 
 async def moved_rows(url: str) -> int:
@@ -145,25 +147,25 @@ async def at_one_in_turn(
 
 
 async def appends_with_and_without(client: httpx.AsyncClient, args: argparse.Namespace) -> dict:
-    """Appends alone and appends while a client inserts at order 1, in alternating rounds
-    (so a change in the machine's other load hits both alike)."""
-    alone, during, inserts = Timings(), Timings(), Timings()
+    """Appends to the Inbox alone, while inserts at order 1 go to the Inbox too, and while
+    the same inserts go to another list as long (the same work for the server, no shared
+    lock), in alternating rounds so a change in the machine's other load hits all alike."""
+    names = ["appends alone", "appends + inserts in their list", "appends + inserts elsewhere"]
+    results = {name: Timings() for name in [*names, "inserts in the list", "inserts elsewhere"]}
     for _ in range(args.rounds):
-        alone.merge(await appends(client, args.appenders, args.seconds))
-        stop = asyncio.Event()
-        inserter = asyncio.create_task(inserts_meanwhile(client, stop, args.bulk_size))
-        during.merge(await appends(client, args.appenders, args.seconds))
-        stop.set()
-        inserts.merge(await inserter)
-    return {
-        "appends alone": alone.summary(),
-        "appends during inserts": during.summary(),
-        "inserts during appends": inserts.summary(),
-    }
+        results[names[0]].merge(await at_rate(args.append_rate, args.seconds, append(client)))
+        for name, list_id in [(names[1], 1), (names[2], 2)]:
+            both = await asyncio.gather(
+                at_rate(args.append_rate, args.seconds, append(client)),
+                at_rate(args.insert_rate, args.seconds, inserts(client, list_id, args.bulk_size)),
+            )
+            results[name].merge(both[0])
+            results["inserts in the list" if list_id == 1 else "inserts elsewhere"].merge(both[1])
+    return {name: timings.summary() for name, timings in results.items()}
 
 
 async def measure(base: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=64)
+    limits = httpx.Limits(max_connections=256)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
         results: dict[str, Any] = {
             "single insert at order 1": await at_one_in_turn(client, url, args.singles, None),
@@ -173,7 +175,7 @@ async def measure(base: str, url: str, args: argparse.Namespace) -> dict[str, An
         }
         results |= await appends_with_and_without(client, args)
         count = (await client.get("/api/lists/1")).json()["active_count"]
-        return results | {"todos at the end": count}
+        return results | {"todos in the list at the end": count}
 
 
 @contextmanager
@@ -193,11 +195,7 @@ def serving(url: str, code: Path, workers: int) -> Iterator[str]:
         asyncio.run(wait_ready(base, proc))
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -207,7 +205,7 @@ def main(args: argparse.Namespace) -> int:
     ):
         asyncio.run(load(url, args.todos, args.dense))
         results = asyncio.run(measure(base, url, args))
-    print(f"\n{args.todos} todos in one list ({'dense' if args.dense else 'spaced'}):")
+    print(f"\n{args.todos} todos in each of two lists ({'dense' if args.dense else 'spaced'}):")
     for name, value in results.items():
         print(f"  {name:30s} {value}")
     out_dir = REPO / "bench/results"
@@ -225,7 +223,8 @@ if __name__ == "__main__":
     parser.add_argument("--singles", type=int, default=200)
     parser.add_argument("--bulks", type=int, default=3)
     parser.add_argument("--bulk-size", type=int, default=1000)
-    parser.add_argument("--appenders", type=int, default=4)
+    parser.add_argument("--append-rate", type=float, default=20)
+    parser.add_argument("--insert-rate", type=float, default=5)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
