@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 
 import httpx
+import pytest
 from quart import Quart
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -113,16 +114,18 @@ async def inbox_titles(db: AsyncEngine, list_id: int = 1) -> list[str]:
     return [r.title for r in rows]
 
 
+@pytest.mark.parametrize("before", [5, 19], ids=["in the middle", "before the last todo"])
 async def test_concurrent_inserts_at_one_place_all_land_there(
-    live_client: httpx.AsyncClient, clean_db: AsyncEngine
+    live_client: httpx.AsyncClient, clean_db: AsyncEngine, before: int
 ) -> None:
     """30 single inserts and 10 bulks of 5 before the same todo, with 20 appends, all at
     once: every one lands, before that todo and after the one ahead of it; bulks stay
-    together in their own order; appends go to the end."""
+    together in their own order; appends go to the end. (Before the last todo, the first
+    insert moves it into the space of appends.)"""
     todos = (
         await live_client.post("/api/todos", json=[{"title": f"t{i}"} for i in range(20)])
     ).json()
-    place = todos[5]["order"]
+    place = todos[before]["order"]
 
     async def post(body: object) -> int:
         return (await live_client.post("/api/todos", json=body)).status_code
@@ -134,15 +137,15 @@ async def test_concurrent_inserts_at_one_place_all_land_there(
 
     titles = await inbox_titles(clean_db)
     assert len(titles) == 20 + 30 + 50 + 20
-    assert titles[:5] == [f"t{i}" for i in range(5)]
-    arrived = titles[5:85]
+    assert titles[:before] == [f"t{i}" for i in range(before)]
+    arrived = titles[before : before + 80]
     assert sorted(arrived) == sorted(
         [f"s{i}" for i in range(30)] + [f"b{i}.{k}" for i in range(10) for k in range(5)]
     )
     for i in range(10):
         start = arrived.index(f"b{i}.0")
         assert arrived[start : start + 5] == [f"b{i}.{k}" for k in range(5)]
-    assert titles[85:100] == [f"t{i}" for i in range(5, 20)]
+    assert titles[before + 80 : 100] == [f"t{i}" for i in range(before, 20)]
     assert sorted(titles[100:]) == sorted(f"a{i}" for i in range(20))
 
 
@@ -195,42 +198,70 @@ async def test_concurrent_moves_across_two_lists_neither_deadlock_nor_collide(
     assert [t for t in in_b if t.startswith("b")] == [f"b{i}" for i in range(15, 20)]
 
 
+async def waiting_on_locks(db: AsyncEngine) -> int:
+    """How many of the app's database sessions wait for a lock."""
+    async with db.connect() as conn:
+        sql = (
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'todoapp' "
+            "AND datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return (await conn.execute(text(sql))).scalar_one()
+
+
+async def append_while_an_insert_is_stuck(
+    client: httpx.AsyncClient, db: AsyncEngine, stuck_on: dict
+) -> tuple[bool, httpx.Response, httpx.Response]:
+    """POST a todo at `stuck_on`'s order while that todo's row is locked here (so the insert
+    stops as it moves it), then an append. Whether the append finished before the lock was
+    let go (else it waited), and both answers."""
+    async with db.connect() as locker:
+        await locker.execute(
+            text("SELECT id FROM todos WHERE id = :id FOR UPDATE"), {"id": stuck_on["id"]}
+        )
+        body = {"title": "stuck", "order": stuck_on["order"]}
+        insert = asyncio.create_task(client.post("/api/todos", json=body))
+
+        async def insert_waits() -> bool:
+            return await waiting_on_locks(db) == 1
+
+        await until(insert_waits, "the insert waits for the todo in its way")
+        append = asyncio.create_task(client.post("/api/todos", json={"title": "appended"}))
+
+        async def append_done_or_waits() -> bool:
+            return append.done() or await waiting_on_locks(db) > 1
+
+        await until(append_done_or_waits, "the append finishes or waits")
+        finished_first = append.done()
+        assert not insert.done()
+        await locker.rollback()
+    return finished_first, await insert, await append
+
+
 async def test_appends_do_not_wait_for_an_insert_in_the_middle_of_their_list(
     live_client: httpx.AsyncClient, clean_db: AsyncEngine
 ) -> None:
     """An insert in the middle holds its list's order lock, not its end: while one is stuck
     (the todo in its way is locked here), an append to the same list goes through."""
     todos = (await live_client.post("/api/todos", json=[{"title": t} for t in "abc"])).json()
-
-    async def waiting_on_locks() -> int:
-        async with clean_db.connect() as conn:
-            sql = (
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'todoapp' "
-                "AND datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return (await conn.execute(text(sql))).scalar_one()
-
-    async with clean_db.connect() as locker:
-        await locker.execute(
-            text("SELECT id FROM todos WHERE id = :id FOR UPDATE"), {"id": todos[1]["id"]}
-        )
-        body = {"title": "stuck", "order": todos[1]["order"]}
-        insert = asyncio.create_task(live_client.post("/api/todos", json=body))
-
-        async def insert_waits() -> bool:
-            return await waiting_on_locks() == 1
-
-        await until(insert_waits, "the insert waits for the todo in its way")
-        append = asyncio.create_task(live_client.post("/api/todos", json={"title": "appended"}))
-
-        async def append_done_or_waits() -> bool:
-            return append.done() or await waiting_on_locks() > 1
-
-        await until(append_done_or_waits, "the append finishes or waits")
-        assert append.done(), "the append waits for the insert in the middle"
-        assert (await append).status_code == 201
-        assert not insert.done()
-        await locker.rollback()
-    assert (await insert).status_code == 201
+    finished_first, insert, append = await append_while_an_insert_is_stuck(
+        live_client, clean_db, todos[1]
+    )
+    assert finished_first, "the append waited for the insert in the middle"
+    assert (insert.status_code, append.status_code) == (201, 201)
     titles = [t["title"] for t in (await live_client.get("/api/todos")).json()]
     assert titles == ["a", "stuck", "b", "c", "appended"]
+
+
+async def test_an_insert_that_moves_the_last_todo_keeps_appends_out_of_its_way(
+    live_client: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    """Before the last todo, an insert moves it past the last position appends handed out:
+    it takes the end lock, so an append waits for it instead of landing on the same place."""
+    todos = (await live_client.post("/api/todos", json=[{"title": t} for t in "ab"])).json()
+    finished_first, insert, append = await append_while_an_insert_is_stuck(
+        live_client, clean_db, todos[1]
+    )
+    assert not finished_first, "the append did not wait for the insert at the end"
+    assert (insert.status_code, append.status_code) == (201, 201)
+    titles = [t["title"] for t in (await live_client.get("/api/todos")).json()]
+    assert titles == ["a", "stuck", "b", "appended"]

@@ -27,8 +27,8 @@ Locks: two per list, taken in this order (order locks of several lists in ascend
    list's row so the list stays): every change of positions inside the list queues on it.
 2. The end lock (an UPDATE of the list row's `last_position`): appends take it inside their
    own INSERT; an insert or move takes it, besides its order lock, only when it needs
-   positions past the list's last todo (or spreads a crowd). So appends never wait for the
-   inserts and moves in the middle of their list, however long those take.
+   positions past `last_position`, where appends land. So appends never wait for inserts
+   and moves in the middle of their list, however long those take.
 
 An append holds nothing else, and every other holder of an end lock holds that list's order
 lock first, so nobody deadlocks. Once it holds a lock, each statement (READ COMMITTED) sees
@@ -38,6 +38,7 @@ every position committed by the lock's previous holders.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, Select, Update, cast, func, literal, select, update
@@ -139,17 +140,41 @@ async def make_room(
     The todos in the way keep their relative order after them; `mover`, a todo of this list
     that is about to take the place, is not in the way."""
     end = order + count - 1
+    plan = await _plan(work, list_id, order, end, mover)
+    if plan.inside:  # appends go past the todo that stays: no need to wait for them
+        await _renumber(work, plan.ids, plan.targets)
+        return
+    # Appends land past last_position as it is now; those that came before are in view
+    # when planning again after reading it. Past it, take the end lock: appends wait.
+    last = await _last(work, list_id)
+    plan = await _plan(work, list_id, order, end, mover)
+    if plan.inside or plan.highest <= last:
+        await _renumber(work, plan.ids, plan.targets)
+        return
+    await lock_end(work, list_id)
+    plan = await _plan(work, list_id, order, end, mover)
+    await _renumber(work, plan.ids, plan.targets)
+    await lock_end(work, list_id, at_least=plan.highest)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    ids: list[int]  # the todos to move,
+    targets: list[int]  # to these positions;
+    highest: int  # the highest position the room and the moved todos take
+    inside: bool  # all below a todo that stays, so below any append
+
+
+async def _plan(work: Work, list_id: int, order: int, end: int, mover: int | None) -> _Plan:
     run, next_taken = await _in_the_way(work, list_id, order, end, mover)
-    at_the_end = next_taken is None or len(run) > RUN_LIMIT
-    if at_the_end:  # positions past the last todo: wait for appends, and see theirs
-        await lock_end(work, list_id)
-        run, next_taken = await _in_the_way(work, list_id, order, end, mover)
     if len(run) > RUN_LIMIT:
-        highest = await _spread(work, list_id, order, end, mover)
-    else:
-        highest = await _move_up(work, run, end, next_taken)
-    if at_the_end:
-        await lock_end(work, list_id, at_least=highest)
+        return await _spread(work, list_id, order, end, mover)
+    return _move_up(run, end, next_taken)
+
+
+async def _last(work: Work, list_id: int) -> int:
+    """The list's last_position as committed (no lock: only appends raise it meanwhile)."""
+    return await work.scalar(select(lists.c.last_position).where(lists.c.id == list_id))
 
 
 def _from(list_id: int, order: int, mover: int | None) -> Select[Any]:
@@ -176,21 +201,19 @@ async def _in_the_way(
     return run, None
 
 
-async def _move_up(work: Work, run: list[int], end: int, next_taken: int | None) -> int:
-    """Move the run to the far end of the hole after it (the list's end counts as a hole
-    of GAP), leaving the near end free for the next arrivals. The highest position used."""
+def _move_up(run: list[int], end: int, next_taken: int | None) -> _Plan:
+    """The run moves to the far end of the hole after it (the list's end counts as a hole
+    of GAP), leaving the near end free for the next arrivals."""
     if not run:
-        return end
-    if next_taken is None:
-        next_taken = after(end + len(run))
-    targets = list(range(next_taken - len(run), next_taken))
-    await _renumber(work, run, targets)
-    return targets[-1]
+        return _Plan([], [], end, next_taken is not None)
+    stop = next_taken if next_taken is not None else after(end + len(run))
+    targets = list(range(stop - len(run), stop))
+    return _Plan(run, targets, targets[-1], next_taken is not None)
 
 
-async def _spread(work: Work, list_id: int, order: int, end: int, mover: int | None) -> int:
-    """Renumber the smallest window [order, order + 2^k) that is at most DENSITY full: its
-    todos evenly over its second half. The highest position used."""
+async def _spread(work: Work, list_id: int, order: int, end: int, mover: int | None) -> _Plan:
+    """The smallest window from `order` (doubling) at most DENSITY full: its todos go
+    evenly over its second half."""
     size = 4 * (end - order + 1 + RUN_LIMIT)
     while True:
         stop = min(order + size, TOP + 1)
@@ -209,8 +232,8 @@ async def _spread(work: Work, list_id: int, order: int, end: int, mover: int | N
         raise OverflowError(f"list {list_id} has no free positions left after {order}")
     targets = [first + i * room // len(crowd) for i in range(len(crowd))]
     moving = [(row["id"], t) for row, t in zip(crowd, targets, strict=True) if row["position"] != t]
-    await _renumber(work, [i for i, _ in moving], [t for _, t in moving])
-    return targets[-1]
+    ids, moved_to = [i for i, _ in moving], [t for _, t in moving]
+    return _Plan(ids, moved_to, max(end, *targets), False)
 
 
 async def _renumber(work: Work, ids: Sequence[int], targets: Sequence[int]) -> None:
