@@ -13,10 +13,11 @@ keeps holes where new todos can land without moving anyone:
   todos in its way (the one there and those right behind it, up to the first hole) move up
   together to the far end of that hole, so the next todo sent to the same place finds room.
 - When more than RUN_LIMIT todos are in the way, the crowded stretch is spread out instead:
-  the smallest window [order, order + 2^k) at most DENSITY full is renumbered, its todos
-  evenly over the window's second half, so the first half is free for the next arrivals.
-  Rare and proportional to the crowd, so an insert moves one or two rows on average
-  (bench/positions.py measures it).
+  the smallest window from that order (doubling its size) at most DENSITY full is
+  renumbered, its todos evenly over the window's second half, so the first half is free
+  for the next arrivals. Rare, and its cost grows with the crowd, not the list, so an
+  insert moves one or two todos on average (tests/test_positions.py counts them,
+  bench/positions.py times them).
 
 Relative order is all the API promises: moved todos keep theirs, and their version goes up
 like any other change.
@@ -89,8 +90,8 @@ def _set_last(list_id: Any, value: Any) -> Update:
 def claim(list_id: Any) -> Update:
     """UPDATE the list's last_position to the next append position, RETURNING it.
 
-    The row lock this takes queues concurrent position changes of the same list; the new value
-    is computed from the latest committed row, so two appends never get the same position.
+    The row lock this takes (the end lock) queues concurrent appends to the same list; the new
+    value is computed from the latest committed row, so two appends never get the same one.
     greatest(..., max(position)) keeps it right after rows were loaded behind the app's back.
     """
     return _set_last(
