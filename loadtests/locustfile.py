@@ -8,8 +8,7 @@ searches, creates, toggles, edits and deletes todos in it, with think time betwe
 Environment: LOCUST_THINK (max seconds between a user's actions, default 2; 0 for a
 throughput test), LOCUST_SEED_TODOS (todos each user starts with, default 20).
 
-Written against the API as of issue 4 and tolerant of it being older: `?q=` search, the
-`Link: rel="next"` cursor pages and ETag/If-Match are used where the server offers them.
+It uses `?q=` search, the `Link: rel="next"` cursor pages and ETag/If-Match.
 """
 
 from __future__ import annotations

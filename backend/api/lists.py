@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import document_response
 
 from ..data import Row, db
 from ..data import lists as store
 from ..domain.schemas import ListCreate, ListOut, ListUpdate, Page
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import not_found, problems
-from .conditional import etag, if_match_versions, not_modified
+from .common import answers
+from .conditional import etag, if_match_versions
 from .idempotency import idempotent
 from .representation import Representation
 
@@ -24,7 +23,7 @@ def list_etag(row: Row) -> str:
     return etag(row["version"], row["active_count"], row["completed_count"])
 
 
-LISTS = Representation(ListOut, "api/lists", list_etag)
+LISTS = Representation("list", ListOut, "api/lists", list_etag)
 
 
 def _cursor(last: Row) -> str:
@@ -33,9 +32,9 @@ def _cursor(last: Row) -> str:
 
 @bp.get("")
 @validation.query(Page)
-@document_response(list[ListOut])
-@problems(422, 503)
+@answers(list[ListOut], 422, 503)
 async def list_lists(query: Page) -> Response:
+    """A page of lists by id, each with the counts of its active and completed todos."""
     after = pagination.decode_cursor(query.cursor, "id")[1] if query.cursor else None
     async with db.transaction() if query.count else db.statement() as work:
         rows = await store.list_lists(work, after=after, limit=query.limit + 1)
@@ -46,30 +45,29 @@ async def list_lists(query: Page) -> Response:
 @bp.post("")
 @validation.body(ListCreate)
 @idempotent
-@document_response(ListOut, 201)
-@problems(400, 409, 415, 422, 503)
+@answers(ListOut, 400, 409, 415, 422, 503, status=201)
 async def create_list(data: ListCreate) -> Response:
+    """Create a list (names are unique: 409 if taken)."""
     async with db.transaction() as work:
         row = await store.create_list(work, data.name)
     return LISTS.one(row, 201)
 
 
 @bp.get("/<id:list_id>")
-@document_response(ListOut)
-@problems(404, 503)
+@answers(ListOut, 404, 503)
 async def get_list(list_id: int) -> Response:
-    async with db.statement() as work:
-        row = await store.get_list(work, list_id)
-    if row is None:
-        raise not_found("list", list_id)
-    return not_modified(list_etag(row)) or LISTS.one(row)
+    """One list, with its ETag (which covers its counts)."""
+    return await LISTS.read(store.get_list, list_id)
 
 
 @bp.patch("/<id:list_id>")
 @validation.body(ListUpdate)
-@document_response(ListOut)
-@problems(400, 404, 409, 412, 415, 422, 503)
+@answers(ListOut, 400, 404, 409, 412, 415, 422, 503)
 async def update_list(list_id: int, data: ListUpdate) -> Response:
+    """Rename a list.
+
+    `If-Match` compares the list's own version, so new todos in it do not make a rename fail.
+    """
     versions = if_match_versions()
     async with db.transaction() as work:
         renamed = data.name is not None and await store.rename_list(
@@ -77,15 +75,16 @@ async def update_list(list_id: int, data: ListUpdate) -> Response:
         )
         row = await store.get_list(work, list_id)
         if row is None:
-            raise not_found("list", list_id)
+            raise LISTS.missing(list_id)
         if versions is not None and not renamed and row["version"] not in versions:
             raise LISTS.conflict(row)
     return LISTS.one(row)
 
 
 @bp.delete("/<id:list_id>")
-@problems(404, 409, 412, 503)
+@answers(None, 404, 409, 412, 503, status=204)
 async def delete_list(list_id: int) -> Response:
+    """Delete a list and its todos (not the only list left: 409)."""
     versions = if_match_versions()
     async with db.transaction() as work:
         if not await store.delete_list(work, list_id, versions):
@@ -96,7 +95,7 @@ async def delete_list(list_id: int) -> Response:
 def _why_not(row: Row | None, list_id: int, versions: list[int] | None) -> Problem:
     """After a delete matched nothing: gone (404), changed (412), or the actor's last list."""
     if row is None:
-        return not_found("list", list_id)
+        return LISTS.missing(list_id)
     if versions is not None and row["version"] not in versions:
         return LISTS.conflict(row)
     return Problem(

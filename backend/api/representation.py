@@ -9,19 +9,20 @@ per row: that would cost more than the database work of a small request).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel
 from quart import Response, request
 
-from ..data import Row
+from ..data import Row, db
+from ..data.db import Work
 from ..domain.schemas import Source
 from ..edge.problems import Problem
 from . import pagination
-from .common import json_response
-from .conditional import precondition_failed
+from .common import json_response, not_found
+from .conditional import not_modified, precondition_failed
 
 
 def _columns(model: type[BaseModel]) -> list[tuple[str, str]]:
@@ -37,7 +38,10 @@ def _columns(model: type[BaseModel]) -> list[tuple[str, str]]:
 class Representation:
     """Bodies, single-item responses, pages and 412s of one resource."""
 
-    def __init__(self, model: type[BaseModel], path: str, etag: Callable[[Row], str]) -> None:
+    def __init__(
+        self, kind: str, model: type[BaseModel], path: str, etag: Callable[[Row], str]
+    ) -> None:
+        self.kind = kind  # "todo": how errors name it
         self.model = model
         self.path = path  # under the server's root, e.g. "api/todos"
         self.etag = etag
@@ -61,6 +65,19 @@ class Representation:
         if status == 201:
             headers["Location"] = body["url"]
         return json_response(body, status, headers)
+
+    async def read(
+        self, load: Callable[[Work, int], Awaitable[Row | None]], item_id: int
+    ) -> Response:
+        """GET of one item: 404 if absent, 304 if If-None-Match names its ETag, else it."""
+        async with db.statement() as work:
+            row = await load(work, item_id)
+        if row is None:
+            raise self.missing(item_id)
+        return not_modified(self.etag(row)) or self.one(row)
+
+    def missing(self, item_id: int) -> Problem:
+        return not_found(self.kind, item_id)
 
     def many(self, rows: Sequence[Row], status: int = 200) -> Response:
         base = self.base_url()

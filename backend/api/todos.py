@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response
-from quart_schema import document_response
 
 from ..data import Row, db
 from ..data import lists as list_store
@@ -25,14 +24,14 @@ from ..domain.schemas import (
 )
 from ..edge.problems import Problem
 from . import pagination, validation
-from .common import json_response, not_found, problems
-from .conditional import etag, if_match_versions, not_modified
+from .common import answers, json_response
+from .conditional import etag, if_match_versions
 from .idempotency import idempotent
 from .representation import Representation
 
 bp = Blueprint("todos", __name__, url_prefix="/api/todos")
 
-TODOS = Representation(TodoOut, "api/todos", lambda row: etag(row["version"]))
+TODOS = Representation("todo", TodoOut, "api/todos", lambda row: etag(row["version"]))
 # Fields that place a todo rather than describe it: the positions logic handles them.
 PLACEMENT = frozenset({"order", "list_id"})
 
@@ -57,9 +56,13 @@ def _fields(todo: TodoCreate) -> dict[str, Any]:
 
 @bp.get("")
 @validation.query(TodoQuery)
-@document_response(list[TodoOut])
-@problems(422, 503)
+@answers(list[TodoOut], 422, 503)
 async def list_todos(query: TodoQuery) -> Response:
+    """A page of todos, filtered, searched and sorted.
+
+    `q` is full-text search on titles (English stemming, `websearch_to_tsquery` syntax) and
+    matches word prefixes too. Keyset pages: follow the `Link` header's `rel="next"` URL.
+    """
     sort = query.sort.lstrip("-")
     after = pagination.decode_cursor(query.cursor, query.sort) if query.cursor else None
     where = _filter(query)
@@ -85,9 +88,13 @@ async def list_todos(query: TodoQuery) -> Response:
 @bp.post("")
 @validation.body(TodoCreate, many=TodoCreateMany, document=NewTodos)
 @idempotent
-@document_response(CreatedTodos, 201)
-@problems(400, 415, 422, 503)
+@answers(CreatedTodos, 400, 415, 422, 503, status=201)
 async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:
+    """Create a todo, or up to 1,000 at once (all or none).
+
+    Without `list_id` it goes to the default list, without `order` to the end of its list;
+    a taken `order` shifts the todos from there on.
+    """
     if isinstance(data, list):
         return await _create_many(data)
     try:
@@ -130,8 +137,7 @@ async def _create_many(items: list[TodoCreate]) -> Response:
 @bp.patch("")
 @validation.query(TodoFilter)
 @validation.body(TodoBulkUpdate)
-@document_response(BulkResult)
-@problems(400, 415, 422, 503)
+@answers(BulkResult, 400, 415, 422, 503)
 async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
     """Toggle all: set `completed` on every todo matching the filters."""
     async with db.statement() as work:
@@ -141,29 +147,32 @@ async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
 
 @bp.delete("")
 @validation.query(TodoFilter)
-@problems(422, 503)
+@answers(None, 422, 503, status=204)
 async def delete_todos(query: TodoFilter) -> Response:
+    """Delete the todos matching the filters (`completed=true&list_id=N`: clear completed).
+
+    Without any filter it deletes every todo.
+    """
     async with db.statement() as work:
         await store.delete_todos(work, _filter(query))
     return Response(status=204)
 
 
 @bp.get("/<id:todo_id>")
-@document_response(TodoOut)
-@problems(404, 503)
+@answers(TodoOut, 404, 503)
 async def get_todo(todo_id: int) -> Response:
-    async with db.statement() as work:
-        row = await store.get_todo(work, todo_id)
-    if row is None:
-        raise not_found("todo", todo_id)
-    return not_modified(TODOS.etag(row)) or TODOS.one(row)
+    """One todo, with its ETag."""
+    return await TODOS.read(store.get_todo, todo_id)
 
 
 @bp.patch("/<id:todo_id>")
 @validation.body(TodoUpdate)
-@document_response(TodoOut)
-@problems(400, 404, 412, 415, 422, 503)
+@answers(TodoOut, 400, 404, 412, 415, 422, 503)
 async def update_todo(todo_id: int, data: TodoUpdate) -> Response:
+    """Change a todo's fields; `order` and `list_id` move it.
+
+    With `If-Match` the change happens only if nobody changed the todo since (else 412).
+    """
     changes = data.model_dump(exclude_unset=True)
     versions = if_match_versions()
     if PLACEMENT & changes.keys():
@@ -189,7 +198,7 @@ async def _move(todo_id: int, changes: dict[str, Any], versions: list[int] | Non
         except store.NoSuchList:
             raise no_such_list(list_id) from None
         if current is None:
-            raise not_found("todo", todo_id)
+            raise TODOS.missing(todo_id)
         if versions is not None and current["version"] not in versions:
             raise TODOS.conflict(current)
         return await store.move_todo(
@@ -201,12 +210,13 @@ async def _why_not(todo_id: int) -> Problem:
     """After a conditional write matched nothing: 404 if the todo is gone, else 412."""
     async with db.statement() as work:
         current = await store.get_todo(work, todo_id)
-    return not_found("todo", todo_id) if current is None else TODOS.conflict(current)
+    return TODOS.missing(todo_id) if current is None else TODOS.conflict(current)
 
 
 @bp.delete("/<id:todo_id>")
-@problems(404, 412, 503)
+@answers(None, 404, 412, 503, status=204)
 async def delete_todo(todo_id: int) -> Response:
+    """Delete a todo (with `If-Match`: only if it is unchanged)."""
     async with db.statement() as work:
         deleted = await store.delete_todo(work, todo_id, if_match_versions())
     if not deleted:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..domain.limits import NAME_MAX, TITLE_MAX
 
@@ -41,6 +41,11 @@ class Timestamps:
     )
 
 
+def length_between_1_and(limit: int, column: str, name: str) -> CheckConstraint:
+    """Text that is not empty once trimmed and at most `limit` characters long."""
+    return CheckConstraint(f"char_length(btrim({column})) BETWEEN 1 AND {limit}", name=name)
+
+
 class Versioned:
     # Raised by every change; the ETag, and what If-Match compares (optimistic concurrency).
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
@@ -49,9 +54,7 @@ class Versioned:
 class TodoList(Timestamps, Versioned, Base):
     __tablename__ = "todo_lists"
     __table_args__ = (
-        CheckConstraint(
-            f"char_length(btrim(name)) BETWEEN 1 AND {NAME_MAX}", name="todo_lists_name_check"
-        ),
+        length_between_1_and(NAME_MAX, "name", "todo_lists_name_check"),
         UniqueConstraint("name", name="todo_lists_name_key"),
     )
 
@@ -61,20 +64,13 @@ class TodoList(Timestamps, Versioned, Base):
     # as the INSERT, so concurrent appends queue on this row and never share a position.
     last_position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
-    # lazy="raise": an accidental lazy load in async code fails loudly instead of MissingGreenlet.
-    todos: Mapped[list[Todo]] = relationship(
-        back_populates="todo_list", passive_deletes=True, lazy="raise"
-    )
-
 
 class Todo(Timestamps, Versioned, Base):
     __tablename__ = "todos"
     __table_args__ = (
-        CheckConstraint(
-            f"char_length(btrim(title)) BETWEEN 1 AND {TITLE_MAX}", name="todos_title_check"
-        ),
+        length_between_1_and(TITLE_MAX, "title", "todos_title_check"),
         # A list's order is a permutation: no two todos share a position. Deferred to commit,
-        # so a move can shift a range of positions by one in a single UPDATE.
+        # so one UPDATE can renumber todos whose new positions are each other's old ones.
         UniqueConstraint(
             "list_id",
             "position",
@@ -101,8 +97,6 @@ class Todo(Timestamps, Versioned, Base):
     search: Mapped[str] = mapped_column(
         TSVECTOR, Computed(f"to_tsvector('{SEARCH_CONFIG}', title)", persisted=True)
     )
-
-    todo_list: Mapped[TodoList] = relationship(back_populates="todos", lazy="raise")
 
 
 class IdempotencyKey(Base):

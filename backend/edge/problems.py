@@ -1,6 +1,6 @@
 """Every error as RFC 9457 problem+json, registered in one place.
 
-Routes raise (``abort(404)``, a validation error, a database error) and never catch: the
+Routes raise (a ``Problem``, a validation error, a database error) and never catch: the
 transaction is rolled back by ``db.transaction`` and the handlers here pick the answer.
 """
 
