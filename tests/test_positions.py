@@ -88,6 +88,15 @@ async def test_repeated_inserts_at_one_place_stay_cheap(
     assert [t["title"] for t in page] == [*expected, "t0"]
 
 
+async def test_appends_near_the_highest_order_close_the_gap(client: httpx.AsyncClient) -> None:
+    """Appends leave a gap of 1000 while orders stay within what a client may send
+    (1,000,000,000), then take the next order: the column never runs out by gaps."""
+    near = (await client.post("/api/todos", json={"title": "x", "order": 999_999_990})).json()
+    assert near["order"] == 999_999_990
+    appended = [(await client.post("/api/todos", json={"title": "y"})).json() for _ in range(2)]
+    assert [t["order"] for t in appended] == [1_000_000_000, 1_000_000_001]
+
+
 # --- the order rules, against a model: a Python list of the todos' ids ---------------------
 
 # Where an operation sends a todo: the order of the k-th todo (mod the list's length) plus
