@@ -98,7 +98,7 @@ class Todo(Timestamps, Versioned, Trashable, Base):
     __table_args__ = (
         length_between_1_and(TITLE_MAX, "title", "todos_title_check"),
         # A list's order is a permutation: no two todos share a position. Deferred to commit,
-        # so a move can shift a range of positions by one in a single UPDATE.
+        # so one UPDATE can renumber todos whose new positions are each other's old ones.
         UniqueConstraint(
             "list_id",
             "position",

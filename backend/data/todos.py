@@ -9,6 +9,7 @@ new column needs the model, a migration and the schemas, and nothing in this mod
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -167,11 +168,11 @@ async def append_todo(work: Work, fields: Mapping[str, Any], list_id: int | None
 async def insert_todo_at(
     work: Work, fields: Mapping[str, Any], list_id: int | None, order: int
 ) -> Row:
-    """Insert at an explicit position, shifting the todos from there on (a transaction)."""
-    target = list_id
+    """Insert at an explicit position, moving the todos in the way (a transaction)."""
+    target = await positions.lock_order(
+        work, list_id if list_id is not None else default_list_id(work.actor)
+    )
     if target is None:
-        target = await work.scalar(select(default_list_id(work.actor)))
-    if target is None or await positions.lock_list(work, target, at_least=order) is None:
         raise NoSuchList()
     if not await visible_ids(work, [target]):  # checked with its lock held
         raise NoSuchList()
@@ -186,57 +187,78 @@ async def _one_row(work: Work, stmt: Any) -> Row:
     return row
 
 
-async def insert_many(
-    work: Work, items: Sequence[tuple[Mapping[str, Any], int | None, int | None]]
-) -> list[Row]:
-    """All-or-nothing insert of several (fields, list_id, order) items (a transaction), in
-    the given order. Raises NoSuchList naming the items whose list does not exist."""
+Item = tuple[Mapping[str, Any], int | None, int | None]  # (fields, list_id, order)
+
+
+async def insert_many(work: Work, items: Sequence[Item]) -> list[Row]:
+    """All-or-nothing insert of several (fields, list_id, order) items (a transaction); rows
+    in the given order. Items naming the same place keep the request's order there. Raises
+    NoSuchList naming the items whose list does not exist."""
     default = await work.scalar(select(default_list_id(work.actor)))
     targets = [list_id if list_id is not None else default for _, list_id, _ in items]
-    last = await _lock_lists(work, targets)
-    missing = [i for i, target in enumerate(targets) if target not in last]
+    found = await _lock_lists(work, targets)
+    missing = [i for i, target in enumerate(targets) if target not in found]
     if missing:
         raise NoSuchList(missing)
-    rows: list[Row | None] = [None] * len(items)
-    appended = [i for i, (_, _, order) in enumerate(items) if order is None]
-    if appended:
-        appended_rows = await _append_many(work, items, targets, last, appended)
-        for i, row in zip(appended, appended_rows, strict=True):
-            rows[i] = row
-    for i, (fields, _, order) in enumerate(items):
-        if order is not None:
-            rows[i] = await insert_todo_at(work, fields, targets[i], order)
-    return [row for row in rows if row is not None]
+    rows: dict[int, Row] = {}
+    placed = await _insert_placed(work, items, targets)
+    if placed:  # read after all groups are in: a later group may have moved earlier ones
+        fresh = await work.rows(select(*COLUMNS).where(todos.c.id.in_(placed.values())))
+        by_id = {row["id"]: row for row in fresh}
+        rows = {i: by_id[todo_id] for i, todo_id in placed.items()}
+    rows.update(await _append_many(work, items, targets))
+    return [rows[i] for i in range(len(items))]
 
 
-async def _lock_lists(work: Work, targets: Sequence[int | None]) -> dict[int, int]:
-    """Lock every target list (in id order: no deadlocks); the last positions of those the
-    actor sees (checked with the locks held)."""
-    last: dict[int, int] = {}
+async def _lock_lists(work: Work, targets: Sequence[int | None]) -> set[int]:
+    """Take the order locks of every target list (in id order: no deadlocks); the lists
+    that exist and that the actor sees (checked with the locks held: a list in the trash
+    takes no todos)."""
+    found = []
     for list_id in sorted({t for t in targets if t is not None}):
-        position = await positions.lock_list(work, list_id)
-        if position is not None:
-            last[list_id] = position
-    visible = await visible_ids(work, list(last))
-    return {list_id: position for list_id, position in last.items() if list_id in visible}
+        if await positions.lock_order(work, list_id) is not None:
+            found.append(list_id)
+    return await visible_ids(work, found)
 
 
-async def _append_many(
-    work: Work,
-    items: Sequence[tuple[Mapping[str, Any], Any, Any]],
-    targets: Sequence[Any],
-    last: dict[int, int],
-    appended: Sequence[int],
-) -> Sequence[Row]:
-    """One multi-row INSERT for the items that go to the end of their lists."""
+async def _insert_placed(
+    work: Work, items: Sequence[Item], targets: Sequence[Any]
+) -> dict[int, int]:
+    """Items with an order: room made once per (list, order), highest first, so each group
+    lands before the todos that held its place, in front of any group placed after it.
+    Their ids by item index."""
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, (_, _, order) in enumerate(items):
+        if order is not None:
+            groups[(targets[i], order)].append(i)
+    ids: dict[int, int] = {}
+    for (list_id, order), group in sorted(groups.items(), reverse=True):
+        await positions.make_room(work, list_id, order, len(group))
+        values = [
+            {**items[i][0], "list_id": list_id, "position": order + n} for n, i in enumerate(group)
+        ]
+        stmt = insert(todos).returning(todos.c.id, sort_by_parameter_order=True)
+        ids.update(zip(group, (await work.run(stmt, values)).scalars(), strict=True))
+    return ids
+
+
+async def _append_many(work: Work, items: Sequence[Item], targets: Sequence[Any]) -> dict[int, Row]:
+    """One multi-row INSERT for the items that go to the end of their lists (after the
+    placed ones, so nothing moves them). Their rows by item index."""
+    appended = [i for i, (_, _, order) in enumerate(items) if order is None]
+    if not appended:
+        return {}
+    last: dict[int, int] = {}
+    for list_id in sorted({targets[i] for i in appended}):
+        last[list_id] = await positions.lock_end(work, list_id) or 0
     values = []
     for i in appended:
-        last[targets[i]] += 1
+        last[targets[i]] = positions.after(last[targets[i]])
         values.append({**items[i][0], "list_id": targets[i], "position": last[targets[i]]})
     for list_id, position in last.items():
         await positions.set_last(work, list_id, position)
     stmt = insert(todos).returning(*COLUMNS, sort_by_parameter_order=True)
-    return (await work.run(stmt, values)).mappings().all()
+    return dict(zip(appended, (await work.run(stmt, values)).mappings(), strict=True))
 
 
 async def update_fields(
@@ -274,12 +296,12 @@ async def move_todo(
     work: Work, current: Row, *, list_id: int, order: int | None, changes: Mapping[str, Any]
 ) -> Row:
     """Move a todo to `order` in `list_id` (same or another list), plus other field changes
-    (the list locks are held: see lock_for_move)."""
+    (the order locks are held: see lock_for_move)."""
     position = current["position"]
     if list_id != current["list_id"]:
         position = await positions.place(work, list_id, order)
     elif order is not None and order != position:
-        await positions.shift_between(work, list_id, current["id"], position, order)
+        await positions.make_room(work, list_id, order, mover=current["id"])
         position = order
     stmt = (
         update(todos)
