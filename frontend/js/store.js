@@ -464,8 +464,10 @@ export class Store {
 
   // --- arranging -------------------------------------------------------------
 
-  // Moves a todo to the place of another in the same list (drag, Alt+arrow): the server
-  // gives it that `order` and shifts the ones between by one, and so does this, at once.
+  // Moves a todo next to another in the same list (drag, Alt+arrow): before it when
+  // moving up, after it when moving down. The server puts the todo at the `order` asked
+  // for and moves the todos in its way up to the next free order; this shows the result at
+  // once, then learns their new orders from the server (see queueMove).
   // Returns null when there is nothing to move (or a todo is not saved yet), else a
   // promise of true when saved; a refusal puts every todo back where it was.
   moveTo(key, targetKey) {
@@ -475,18 +477,30 @@ export class Store {
     if (item.id === null || target.id === null) return null;
     const before = new Map(this.items.map((t) => [t, t.order]));
     const place = this.place;
-    const [from, to] = [item.order, target.order];
-    for (const t of this.items) {
-      if (from < to && t.order > from && t.order <= to) t.order -= 1;
-      if (to < from && t.order >= to && t.order < from) t.order += 1;
-    }
+    const down = item.order < target.order;
+    const to = down ? target.order + 1 : target.order;
+    this.items = this.items.filter((t) => t !== item);
+    this.items.splice(this.items.indexOf(target) + (down ? 1 : 0), 0, item);
     item.order = to;
-    this.items.sort(byOrder);
+    let previous = -Infinity;
+    for (const t of this.items.slice(this.items.indexOf(item))) {
+      if (t.order <= previous) t.order = previous + 1;
+      previous = t.order;
+    }
     this.emit();
     return this.queueMove(item, { order: to }, () => {
       for (const [t, order] of before) t.order = order;
       if (this.place === place) this.items.sort(byOrder);
     });
+  }
+
+  // The orders the server gave the todos of a list after a move made room.
+  async refreshOrders(place) {
+    const found = await Promise.all(queries(place).map((q) => this.api.todos.find(q)));
+    if (this.place !== place) return;
+    const orders = new Map(found.flat().map((t) => [t.id, t.order]));
+    for (const t of this.items) if (orders.has(t.id)) t.order = orders.get(t.id);
+    this.items.sort(byOrder);
   }
 
   // Moves a todo to the end of another list (dropped on the list in the sidebar).
@@ -521,6 +535,7 @@ export class Store {
       try {
         const saved = await this.api.todos.update(item.id, changes);
         item.order = saved.order;
+        if ('order' in changes) await this.refreshOrders(this.place).catch(() => {});
         return true;
       } catch (error) {
         undo();
