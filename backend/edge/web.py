@@ -127,9 +127,3 @@ def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
     # More specific than the HTTPException handler of edge/problems.py, so it wins for 404.
     app.register_error_handler(NotFound, not_found)
-
-    @app.after_request
-    async def nosniff(response: Response) -> Response:
-        # Every response, API included: browsers must not guess content types.
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
