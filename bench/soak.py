@@ -78,6 +78,15 @@ async def wait_ready(url: str, proc: subprocess.Popen[bytes], limit_s: float = 1
     raise SystemExit("server not ready in time")
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group (it drains), SIGKILL if it takes over 30 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 async def soak(
     args: argparse.Namespace, proc: subprocess.Popen[bytes], url: str
 ) -> tuple[loadtest.Report, list[tuple[float, float, dict[int, float]]]]:
@@ -116,11 +125,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         report, samples = asyncio.run(soak(args, proc, url))
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -97,7 +97,17 @@ def parts(method: str, rule: str) -> list[str]:
 
 
 ROUTE_PARTS = [(method, rule, part) for method, rule in routes() for part in parts(method, rule)]
-SORTS = ["order", "-order", "created_at", "-created_at", "updated_at", "-updated_at", "id"]
+SORTS = [
+    "order",
+    "-order",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "due",
+    "-due",
+    "id",
+]
 
 HOSTILE_TEXT = [
     "\x00",
@@ -185,6 +195,9 @@ FIELDS = {
     "completed": (st.booleans(), json_values),
     "order": (st.integers(1, 5), numbers),
     "list_id": (st.sampled_from([1, 2]), numbers),
+    "due": (st.sampled_from(["2031-02-28", "2030-01-01"]), texts | numbers),
+    "notes": (st.sampled_from(["a note", ""]), texts),
+    "ids": (st.lists(st.sampled_from([1, 2]), min_size=1, max_size=3), json_values),
 }
 PARAMS = {
     "list_id": (st.sampled_from(["1", "2"]), texts | integers.map(str)),
@@ -194,6 +207,10 @@ PARAMS = {
     "limit": (st.sampled_from(["1", "2", "1000"]), texts | integers.map(str)),
     "cursor": (st.just(cursor_of(["order", 1, 1])), st.nothing()),  # see hostile_requests
     "count": (st.just("true"), texts),
+    "due_before": (st.sampled_from(["2030-01-01", "1999-12-31"]), texts),
+    "due_after": (st.sampled_from(["2000-02-29", "2030-01-01"]), texts),
+    "overdue": (st.sampled_from(["true", "false"]), texts),
+    "tz": (st.sampled_from(["UTC", "Europe/Paris", "Pacific/Kiritimati"]), texts),
 }
 entity_tags = st.one_of(
     integers.map(lambda v: f'"{v}"'),

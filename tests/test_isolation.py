@@ -156,6 +156,15 @@ def attacks(a: dict[str, Any], b: dict[str, Any]) -> dict[tuple[str, str], list[
             Attack("delete", "/api/todos/{id}", T),
             Attack("delete If-Match", "/api/todos/{id}", T, headers={"If-Match": '"1"'}),
         ],
+        ("POST", "/api/lists/<id:list_id>/restore"): [
+            Attack("restore A's deleted list", "/api/lists/{id}/restore", L),
+        ],
+        ("POST", "/api/todos/<id:todo_id>/restore"): [
+            Attack("restore A's deleted todo", "/api/todos/{id}/restore", T),
+        ],
+        ("POST", "/api/todos/restore"): [
+            Attack("restore A's deleted todos", "/api/todos/restore", T, json={"ids": ["{id}"]}),
+        ],
         ("GET", "/api/lists/<id:list_id>/members"): [
             Attack("who shares A's list", "/api/lists/{id}/members", L),
         ],
@@ -284,6 +293,14 @@ async def world(
         for title, lid in (("first", 1), ("second", second["id"]), ("third", second["id"]))
     ]
     await client.patch(todos[1]["url"], json={"completed": True})
+    # In A's trash (restorable by A): a list with a todo, and a todo of a live list.
+    binned = (await client.post("/api/lists", json={"name": f"Binned {MARKER}"})).json()
+    binned_todo = (
+        await client.post("/api/todos", json={"title": f"binned {MARKER}", "list_id": 1})
+    ).json()
+    await client.post("/api/todos", json={"title": f"gone {MARKER}", "list_id": binned["id"]})
+    assert (await client.delete(binned_todo["url"])).status_code == 204
+    assert (await client.delete(f"/api/lists/{binned['id']}")).status_code == 204
     await client.post(
         "/api/todos", json={"title": "replay?"}, headers={"Idempotency-Key": "alice-key"}
     )
@@ -303,8 +320,8 @@ async def world(
         await anonymous.post("/api/todos", json={"title": "bob's", "list_id": b_list["id"]})
     ).json()
     a = {
-        "lists": [1, second["id"]],
-        "todos": [t["id"] for t in todos],
+        "lists": [1, second["id"], binned["id"]],
+        "todos": [*(t["id"] for t in todos), binned_todo["id"]],
         "token": [1],
         "list_id": second["id"],
         "list_name": second["name"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +12,7 @@ import orjson
 from pydantic import StrictStr, TypeAdapter, ValidationError
 from quart import Response, request
 
-from ..domain.schemas import Id, Position, Timestamp
+from ..domain.schemas import Due, Id, Position, Timestamp
 from ..edge.problems import Problem
 
 # A cursor is [sort, key, id]: each part checked against the type and range of the column it
@@ -24,14 +24,16 @@ _CURSORS: dict[str, TypeAdapter[tuple[str, Any, int]]] = {
         "order": Position,
         "created_at": Timestamp,
         "updated_at": Timestamp,
+        "due": Due | None,  # todos without a date sort last, with a null key
         "id": Id,
     }.items()
 }
 
 
 def encode_cursor(sort: str, value: Any, last_id: int) -> str:
-    """The last row's sort key and id, with the sort it belongs to; base64url, no padding."""
-    if isinstance(value, datetime):
+    """The last row's sort key (None for a todo without a due date) and id, with the sort
+    it belongs to; base64url, no padding."""
+    if isinstance(value, date):  # a datetime is a date too
         value = value.isoformat()
     raw = orjson.dumps([sort, value, last_id])
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

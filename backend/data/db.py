@@ -11,8 +11,8 @@ Two ways to do a request's work, both here and nowhere else:
 Inside an outer ``transaction()`` of the same request (e.g. the idempotency-key wrapper),
 both join it, so the request stays one transaction.
 
-Both yield a ``Work``: the session and the actor the work is done for. Every query takes it,
-so scoping by who is asking is never a parameter a route could forget.
+Both yield a ``Work``: the connection and the actor the work is done for. Every query takes
+it, so scoping by who is asking is never a parameter a route could forget.
 """
 
 from __future__ import annotations

@@ -1,19 +1,21 @@
 """Todo lists, each read with the counts of its active and completed todos, its owner's name
 and the actor's role; the actor's default list, and the rule that an actor always keeps at
-least one list of their own."""
+least one list of their own. A deleted list goes to the trash with its todos (data/trash.py)
+and can be restored for a while by its owner."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, select, update
 
 from ..domain.actor import Actor
 from . import Row
 from .db import Work
 from .models import Todo, TodoList, User
-from .scope import editable_lists, owned_lists, role, visible_lists
+from .scope import editable_lists, owned_lists, present, reachable_lists, role, visible_lists
+from .trash import restorable
 
 # Core tables, as in todos.py: no ORM layer on the request path.
 todos = Todo.__table__
@@ -38,7 +40,7 @@ def _with_counts(actor: Actor) -> Select[Any]:
             done.label("completed_count"),
         )
         .join(users, users.c.id == lists.c.owner_id)
-        .outerjoin(todos, todos.c.list_id == lists.c.id)
+        .outerjoin(todos, and_(todos.c.list_id == lists.c.id, present(todos)))
         .group_by(lists.c.id, users.c.username)
     )
 
@@ -54,6 +56,18 @@ def _version_matches(versions: Sequence[int] | None) -> list[ColumnElement[bool]
 def default_list_id(actor: Actor) -> Any:
     """The actor's default list: the first of their own lists (a scalar subquery)."""
     return select(func.min(lists.c.id)).where(*owned_lists(actor)).scalar_subquery()
+
+
+async def visible_ids(work: Work, ids: Sequence[int]) -> set[int]:
+    """Which of these lists the actor may see (and so put todos in)."""
+    stmt = select(lists.c.id).where(lists.c.id.in_(ids), *visible_lists(work.actor))
+    return set((await work.run(stmt)).scalars())
+
+
+async def editable_ids(work: Work, ids: Sequence[int]) -> set[int]:
+    """Which of these lists the actor may change (and so put todos in)."""
+    stmt = select(lists.c.id).where(lists.c.id.in_(ids), *editable_lists(work.actor))
+    return set((await work.run(stmt)).scalars())
 
 
 async def list_lists(work: Work, *, after: int | None, limit: int) -> Sequence[Row]:
@@ -95,18 +109,30 @@ async def rename_list(work: Work, list_id: int, name: str, versions: Sequence[in
 
 
 async def delete_list(work: Work, list_id: int, versions: Sequence[int] | None) -> bool:
-    """Delete the list and its todos (ON DELETE CASCADE) if the actor owns it, the version
+    """Move the list, and with it its todos, to the trash if the actor owns it, the version
     matches (when given) and the actor keeps another list; False otherwise (a transaction)."""
     lock = func.pg_advisory_xact_lock(_DELETE_LOCK_CLASS, func.hashtext(work.actor.key))
     await work.run(select(lock))
     owned = owned_lists(work.actor)
     others = select(lists.c.id).where(lists.c.id != list_id, *owned).exists()
     stmt = (
-        delete(lists)
+        update(lists)
         .where(*_one(list_id, owned), *_version_matches(versions), others)
+        .values(deleted_at=func.now())
         .returning(lists.c.id)
     )
     return await work.row(stmt) is not None
+
+
+async def restore_list(work: Work, list_id: int) -> None:
+    """Take the list (and so its todos) out of the trash, if it went there recently. Its
+    name must still be free (else the unique index answers: a conflict)."""
+    stmt = (
+        update(lists)
+        .where(lists.c.id == list_id, restorable(lists), *reachable_lists(work.actor))
+        .values(deleted_at=None, version=lists.c.version + 1, updated_at=func.now())
+    )
+    await work.run(stmt)
 
 
 async def ensure_default_list(work: Work) -> None:

@@ -5,6 +5,11 @@ A list is visible to its owner and to the users it is shared with (list_members)
 by its owner and its editors, and owned by one user. Todos are reached through their list:
 a todo is visible (editable) when its list is.
 
+Rows in the trash (deleted, waiting for an undo or the purge: data/trash.py) are visible to
+nobody: a list's todos go with it without being marked themselves, so restoring the list
+brings back exactly the todos it had. "Reachable" rows are the actor's whether in the trash
+or not (what an undo may restore).
+
 Each condition is "the list id is one of the actor's": `list_id = ANY(ARRAY(<the actor's
 list ids>))`. The array is computed once per statement (an InitPlan) from the
 (owner_id, name) and (user_id, list_id) indexes, and testing a row against it is cheap; an
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Table, any_, case, func, literal, select, union_all
 
 from ..domain.actor import Actor
 from .models import ListMember, Todo, TodoList
@@ -29,39 +34,61 @@ members = ListMember.__table__
 OWNER, EDITOR, VIEWER = "owner", "editor", "viewer"
 
 
-def _list_ids(actor: Actor, *roles: str) -> Any:
+def _list_ids(actor: Actor, *roles: str, trashed: bool = False) -> Any:
     """ARRAY(the ids of the lists the actor owns, and of those shared with them in one of
-    `roles`)."""
-    shared = select(members.c.list_id).where(
-        members.c.user_id == actor.user_id, members.c.role.in_(roles)
-    )
+    `roles`; those in the trash too when `trashed`)."""
     owned = select(lists.c.id).where(lists.c.owner_id == actor.user_id)
+    shared = (
+        select(members.c.list_id)
+        .join(lists, lists.c.id == members.c.list_id)
+        .where(members.c.user_id == actor.user_id, members.c.role.in_(roles))
+    )
+    if not trashed:
+        owned = owned.where(present(lists))
+        shared = shared.where(present(lists))
     return any_(func.array(union_all(owned, shared).scalar_subquery()))
+
+
+def present(table: Table) -> ColumnElement[bool]:
+    """Not in the trash."""
+    return table.c.deleted_at.is_(None)
+
+
+def reachable_lists(actor: Actor) -> list[ColumnElement[bool]]:
+    """Conditions on `todo_lists` rows the actor owns, in the trash or not (what they may
+    restore)."""
+    return [lists.c.owner_id == actor.user_id]
 
 
 def visible_lists(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todo_lists` rows the actor may see."""
-    return [lists.c.id == _list_ids(actor, EDITOR, VIEWER)]
+    return [present(lists), lists.c.id == _list_ids(actor, EDITOR, VIEWER)]
 
 
 def editable_lists(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todo_lists` rows whose name and todos the actor may change."""
-    return [lists.c.id == _list_ids(actor, EDITOR)]
+    return [present(lists), lists.c.id == _list_ids(actor, EDITOR)]
 
 
 def owned_lists(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todo_lists` rows the actor owns (delete, share)."""
-    return [lists.c.owner_id == actor.user_id]
+    return [present(lists), lists.c.owner_id == actor.user_id]
+
+
+def reachable_todos(actor: Actor) -> list[ColumnElement[bool]]:
+    """Conditions on `todos` rows the actor may change, in the trash or not: those of a
+    visible, editable list (a todo of a deleted list comes back with its list)."""
+    return [todos.c.list_id == _list_ids(actor, EDITOR)]
 
 
 def visible_todos(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todos` rows the actor may see (through their list)."""
-    return [todos.c.list_id == _list_ids(actor, EDITOR, VIEWER)]
+    return [present(todos), todos.c.list_id == _list_ids(actor, EDITOR, VIEWER)]
 
 
 def editable_todos(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todos` rows the actor may change (through their list)."""
-    return [todos.c.list_id == _list_ids(actor, EDITOR)]
+    return [present(todos), todos.c.list_id == _list_ids(actor, EDITOR)]
 
 
 def role(actor: Actor) -> ColumnElement[str]:

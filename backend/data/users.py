@@ -18,6 +18,7 @@ from . import Row
 from .db import Work
 from .lists import DEFAULT_NAME
 from .models import AccessToken, IdempotencyKey, Session, TodoList, User
+from .scope import present
 
 users = User.__table__
 lists = TodoList.__table__
@@ -58,7 +59,10 @@ async def create(work: Work, username: str, password_hash: str | None) -> Row:
     await work.run(
         pg_insert(lists)
         .values(name=DEFAULT_NAME, owner_id=row["id"])
-        .on_conflict_do_nothing(constraint="todo_lists_owner_id_name_key")
+        # Names are unique per owner among the lists outside the trash.
+        .on_conflict_do_nothing(
+            index_elements=[lists.c.owner_id, lists.c.name], index_where=present(lists)
+        )
     )
     return row
 
@@ -67,7 +71,9 @@ async def claim(work: Work, user_id: int) -> int:
     """Give the implicit user's lists (and so their todos) to `user_id`; how many moved.
     A name the new owner already uses gets the list's id appended."""
     mine = lists.alias("mine")
-    taken = select(mine.c.id).where(mine.c.owner_id == user_id, mine.c.name == lists.c.name)
+    taken = select(mine.c.id).where(
+        mine.c.owner_id == user_id, mine.c.name == lists.c.name, mine.c.deleted_at.is_(None)
+    )
     renamed = func.left(lists.c.name, 180) + " (" + cast(lists.c.id, Text) + ")"
     stmt = (
         update(lists)

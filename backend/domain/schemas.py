@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import available_timezones
 
 import regex
 from pydantic import (
@@ -18,6 +20,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -26,6 +29,7 @@ from .limits import (
     MAX_BULK,
     MAX_ORDER,
     NAME_MAX,
+    NOTES_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
     TITLE_MAX,
@@ -140,6 +144,45 @@ Name = Text(NAME_MAX)
 SearchText = Text(200)
 
 
+def _calendar_date(value: object) -> object:
+    """Exactly YYYY-MM-DD: no time, no zone, no other spelling of the same day."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a day of the calendar") from None
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+# A due date: a calendar day, no time zone to get wrong (years 1 to 9999).
+Due = Annotated[date, BeforeValidator(_calendar_date)]
+
+
+def _plain_text(value: str) -> str | None:
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise ValueError("may not contain the NUL character")
+    return value or None  # empty notes are no notes: one way to say it
+
+
+# A todo's notes: plain text, kept as typed (no trimming: indentation and blank lines count).
+Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(_plain_text)]
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    # Looked up in the set of names, never opened as a path.
+    if value not in _zones():
+        raise ValueError("is not a time zone name of the IANA database, like Europe/Paris")
+    return value
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
+
+
 class Input(BaseModel):
     # Unknown fields are a client bug worth reporting; strict types: "true" is not a boolean.
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -165,14 +208,17 @@ Absent = SkipJsonSchema[None]
 
 
 class Patch(Input):
-    """A partial update: absent fields stay as they are; an explicit null is refused."""
+    """A partial update: absent fields stay as they are; an explicit null is refused, except
+    for the optional fields named in `clearable`, where null clears them."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
 
     model_config = examples()
 
     @field_validator("*", mode="before")
     @classmethod
-    def not_null(cls, value: object) -> object:
-        if value is None:
+    def not_null(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name not in cls.clearable:
             raise ValueError("may not be null")
         return value
 
@@ -185,6 +231,8 @@ class TodoCreate(Input):
     completed: StrictBool = False
     order: Order | None = None
     list_id: Id | None = None
+    due: Due | None = None
+    notes: Notes | None = None
 
 
 TodoCreateMany = Annotated[list[TodoCreate], Field(min_length=1, max_length=MAX_BULK)]
@@ -197,13 +245,25 @@ class NewTodos(RootModel[TodoCreate | TodoCreateMany]):
 
 
 class TodoUpdate(Patch):
-    """The fields to change; `order` and `list_id` move the todo."""
+    """The fields to change; `order` and `list_id` move the todo; null clears `due` and
+    `notes`."""
 
     model_config = examples({"completed": True}, {"title": "Buy oat milk", "order": 1})
+    clearable = frozenset({"due", "notes"})
+
     title: Title | Absent = None
     completed: StrictBool | Absent = None
     order: Order | Absent = None
     list_id: Id | Absent = None
+    due: Due | None = None
+    notes: Notes | None = None
+
+
+class TodoIds(Input):
+    """POST /api/todos/restore: the todos to take out of the trash (an undo)."""
+
+    model_config = examples({"ids": [3, 4]})
+    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK)]
 
 
 class TodoBulkUpdate(Input):
@@ -224,9 +284,15 @@ class TodoFilter(Query):
     list_id: IdParam | None = None
     completed: bool | None = None
     q: SearchText | None = None
+    due_before: Due | None = None
+    due_after: Due | None = None
+    overdue: bool | None = None
+    tz: TimeZone | None = None  # whose "today" overdue means; default: the server's TZ
 
 
-TodoSort = Literal["order", "-order", "created_at", "-created_at", "updated_at", "-updated_at"]
+TodoSort = Literal[
+    "order", "-order", "created_at", "-created_at", "updated_at", "-updated_at", "due", "-due"
+]
 
 
 class Page(Query):
@@ -245,6 +311,8 @@ TODO_EXAMPLE = {
     "title": "Buy milk",
     "completed": False,
     "order": 1,
+    "due": "2026-01-09",
+    "notes": None,
     "version": 1,
     "url": "http://127.0.0.1:8000/api/todos/1",
     "created_at": "2026-01-02T09:30:00.123456Z",
@@ -261,6 +329,8 @@ class TodoOut(BaseModel):
     title: str
     completed: bool
     order: Annotated[int, Source("position")]
+    due: date | None
+    notes: str | None
     version: int
     url: str
     created_at: datetime

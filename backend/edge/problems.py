@@ -172,7 +172,8 @@ def _lost_the_server(cause: BaseException | None) -> bool:
     )
 
 
-async def _on_http_error(error: HTTPException) -> Response:
+def http_problem(error: HTTPException) -> Response:
+    """An HTTP-level error (no such route, method, body too large) as problem+json."""
     code = error.code or 500
     detail = {
         400: "The request body is not valid JSON.",
@@ -184,6 +185,10 @@ async def _on_http_error(error: HTTPException) -> Response:
     if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
     return response
+
+
+async def _on_http_error(error: HTTPException) -> Response:
+    return http_problem(error)
 
 
 def _connection_failed(error: OSError) -> Problem:

@@ -1,10 +1,10 @@
 """Security headers on every response, whoever made it: a route, an error handler, or an edge
 middleware refusing the request before the app (408, 429, 503, ...).
 
-- Content-Security-Policy suited to the response. A response that brings its own keeps it:
-  the single-page app's pages (web.py) allow only the app's own scripts and styles. /docs
-  gets what its page loads. Everything else (JSON, problem+json, /metrics) may load nothing
-  and be framed by nobody: should a browser ever render one, no script can run in it.
+- Content-Security-Policy suited to the response. A page brings its own and keeps it: the
+  single-page app's (web.py) and /docs (docs.py) allow only their own scripts and styles.
+  Everything else (JSON, problem+json, /metrics, /openapi.json) may load nothing and be
+  framed by nobody: should a browser ever render one, no script can run in it.
 - X-Content-Type-Options: nosniff (browsers must not guess types), Referrer-Policy:
   same-origin (no URL leaks to other sites), X-Frame-Options: DENY (frame-ancestors 'none'
   for browsers without CSP 2).
@@ -16,16 +16,8 @@ from quart import Quart
 
 from .asgitypes import ASGIApp, Message, Receive, Scope, Send
 
+# For responses that bring no policy of their own.
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# quart-schema's Swagger UI page: its script and stylesheet from cdnjs, and one inline start-up
-# script (its hash; tests/test_security_headers.py checks it against the page served).
-DOCS_PATH = "/docs"
-DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' https://cdnjs.cloudflare.com "
-    b"'sha256-X1EQso7+vZGc1z7K6NZBI3KNwlwnVoK0etlrNkLfxBs='; "
-    b"style-src 'self' https://cdnjs.cloudflare.com; img-src 'self' data:; connect-src 'self'; "
-    b"base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
-)
 ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -43,14 +35,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] == DOCS_PATH else API_CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
                 if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", csp))
+                    headers.append((b"content-security-policy", API_CSP))
                 headers += [(k, v) for k, v in ALWAYS if k not in present]
                 message = {**message, "headers": headers}
             await send(message)

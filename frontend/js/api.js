@@ -3,14 +3,21 @@
 // sentence when the server is unreachable or answers without a problem body.
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, pointers = []) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // 0 when the server could not be reached
+    this.pointers = pointers; // the fields the server named ("/list_id")
   }
 }
 
-const FIELD_NAMES = { title: 'Title', name: 'Name', completed: 'Completed', list_id: 'List' };
+// A request cancelled because a newer one superseded it (AbortController): not a failure.
+export const isAbort = (error) => error?.name === 'AbortError';
+
+const FIELD_NAMES = {
+  title: 'Title', name: 'Name', completed: 'Completed', list_id: 'List', due: 'Due date',
+  notes: 'Notes',
+};
 
 function fieldName(pointer) {
   const last = String(pointer || '').split('/').filter(Boolean).pop() || '';
@@ -29,7 +36,7 @@ export function problemMessage(problem, status) {
 
 function statusMessage(status) {
   if (status >= 500) return `The server had a problem (error ${status}). Please try again.`;
-  if (status === 404) return 'This item no longer exists. It may have been deleted elsewhere.';
+  if (status === 404) return 'This was deleted, perhaps on another device.';
   return `The server refused the change (error ${status}).`;
 }
 
@@ -56,13 +63,14 @@ async function request(method, path, body) {
 }
 
 // A collection, page after page: the server links the next page (Link: rel="next").
-async function requestAll(path) {
+// `signal` (an AbortController's) cancels it when a newer request supersedes it.
+async function requestAll(path, signal) {
   track(+1);
   try {
     const items = [];
     let url = path;
     while (url) {
-      const { body, response } = await send('GET', url);
+      const { body, response } = await send('GET', url, undefined, signal);
       items.push(...body);
       url = nextPage(response.headers.get('Link'));
     }
@@ -80,8 +88,8 @@ function nextPage(link) {
   return url.pathname + url.search;
 }
 
-async function send(method, path, body) {
-  const init = { method, headers: { Accept: 'application/json' } };
+async function send(method, path, body, signal) {
+  const init = { method, headers: { Accept: 'application/json' }, signal };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -89,7 +97,8 @@ async function send(method, path, body) {
   let response;
   try {
     response = await fetch(path, init);
-  } catch {
+  } catch (error) {
+    if (isAbort(error)) throw error;
     // fetch rejects only when there is no HTTP answer at all.
     throw new ApiError('Cannot reach the server. Check your connection and try again.', 0);
   }
@@ -103,7 +112,8 @@ async function send(method, path, body) {
     if ((response.headers.get('Content-Type') || '').includes('json')) {
       problem = await response.json().catch(() => null);
     }
-    throw new ApiError(problemMessage(problem, response.status), response.status);
+    const pointers = Array.isArray(problem?.errors) ? problem.errors.map((e) => e.pointer) : [];
+    throw new ApiError(problemMessage(problem, response.status), response.status, pointers);
   }
   const result = response.status === 204 ? null : await response.json();
   return { body: result, response };
@@ -116,13 +126,18 @@ export const lists = {
   create: (name) => request('POST', '/api/lists', { name }),
   rename: (id, name) => request('PATCH', `/api/lists/${id}`, { name }),
   remove: (id) => request('DELETE', `/api/lists/${id}`),
+  restore: (id) => request('POST', `/api/lists/${id}/restore`),
 };
 
 export const todos = {
-  all: (listId) => requestAll(`/api/todos?${query({ list_id: listId, limit: 1000 })}`),
-  create: (listId, title) => request('POST', '/api/todos', { title, list_id: listId }),
+  // Every todo matching `params` (list_id, q, due_before, overdue, tz, sort...).
+  find: (params, signal) => requestAll(`/api/todos?${query({ ...params, limit: 1000 })}`, signal),
+  // `fields`: the title and, optionally, due and notes.
+  create: (listId, fields) => request('POST', '/api/todos', { ...fields, list_id: listId }),
   update: (id, changes) => request('PATCH', `/api/todos/${id}`, changes),
   remove: (id) => request('DELETE', `/api/todos/${id}`),
+  // Undo: the todos that came back (those deleted for good do not).
+  restore: (ids) => request('POST', '/api/todos/restore', { ids }),
   clearCompleted: (listId) =>
     request('DELETE', `/api/todos?${query({ list_id: listId, completed: true })}`),
   // One request for the whole list.

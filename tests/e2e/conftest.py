@@ -22,6 +22,7 @@ from playwright.async_api import (
     Locator,
     Page,
     Request,
+    Response,
     Route,
     async_playwright,
     expect,
@@ -161,6 +162,12 @@ def api_request(method: str, pattern: str) -> Callable[[Request], bool]:
         return request.method == method and bool(regex.fullmatch("/" + path))
 
     return match
+
+
+def api_response(method: str, pattern: str) -> Callable[[Response], bool]:
+    """Matches the answers to api_request(method, pattern) (for page.expect_response)."""
+    match = api_request(method, pattern)
+    return lambda response: match(response.request)
 
 
 TODO_ITEM = r"/api/todos/\d+"

@@ -4,8 +4,8 @@ Every list gets an owner. Lists that exist before this revision belong to the im
 (id 0, no username), who is who AUTH=off acts as; the first account created takes them over
 (or `todoapp users claim USERNAME`). List names become unique per owner.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -95,8 +95,15 @@ def upgrade() -> None:
         ),
     )
     op.alter_column("todo_lists", "owner_id", server_default=None)
-    op.drop_constraint("todo_lists_name_key", "todo_lists", type_="unique")
-    op.create_unique_constraint("todo_lists_owner_id_name_key", "todo_lists", ["owner_id", "name"])
+    # Unique per owner among the lists outside the trash (as before, among all of them).
+    op.drop_index("todo_lists_name_key", table_name="todo_lists")
+    op.create_index(
+        "todo_lists_owner_id_name_key",
+        "todo_lists",
+        ["owner_id", "name"],
+        unique=True,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
 
     op.create_table(
         "list_members",
@@ -122,11 +129,20 @@ def downgrade() -> None:
     op.execute(
         """
         UPDATE todo_lists l SET name = left(l.name, 180) || ' (' || l.id || ')'
-        WHERE EXISTS (SELECT 1 FROM todo_lists o WHERE o.name = l.name AND o.id < l.id)
+        WHERE l.deleted_at IS NULL AND EXISTS (
+            SELECT 1 FROM todo_lists o
+            WHERE o.name = l.name AND o.id < l.id AND o.deleted_at IS NULL
+        )
         """
     )
-    op.drop_constraint("todo_lists_owner_id_name_key", "todo_lists", type_="unique")
-    op.create_unique_constraint("todo_lists_name_key", "todo_lists", ["name"])
+    op.drop_index("todo_lists_owner_id_name_key", table_name="todo_lists")
+    op.create_index(
+        "todo_lists_name_key",
+        "todo_lists",
+        ["name"],
+        unique=True,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
     op.drop_column("todo_lists", "owner_id")
     op.drop_table("auth_failures")
     op.drop_table("access_tokens")
