@@ -17,9 +17,10 @@ it, so scoping by who is asking is never a parameter a route could forget.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 import asyncpg
@@ -87,18 +88,24 @@ def discard_unknown_connections(context: ExceptionContext) -> None:
     """
     if context.is_disconnect:
         return  # SQLAlchemy saw a closed connection: its own handling (the whole pool) stands
-    error = context.original_exception
+    discard, whole_pool = untrusted(context.original_exception)
+    if discard:
+        context.invalidate_pool_on_disconnect = whole_pool
+        context.is_disconnect = True
+
+
+def untrusted(error: BaseException) -> tuple[bool, bool]:
+    """(discard the connection?, and every other one of the pool?) after `error`."""
     driver_error = error.__cause__ or error  # SQLAlchemy's DBAPI adapter wraps asyncpg's
     if _reported_by_server(driver_error):
-        sqlstate = driver_error.sqlstate or ""
+        sqlstate = driver_error.sqlstate or ""  # type: ignore[attr-defined]
         if sqlstate[:2] not in _UNTRUSTED_CLASSES:
-            return
+            return False, False
         # A restart takes every connection of the pool with it: replace them all.
-        context.invalidate_pool_on_disconnect = sqlstate.startswith(_SERVER_GONE)
-    else:
-        # Raised by the driver itself (encoding, protocol, a timeout, a broken socket).
-        context.invalidate_pool_on_disconnect = isinstance(driver_error, OSError)
-    context.is_disconnect = True
+        return True, sqlstate.startswith(_SERVER_GONE)
+    # Raised by the driver itself (encoding, protocol, a timeout, a broken socket, a
+    # cancellation in the middle of a statement).
+    return True, isinstance(driver_error, OSError)
 
 
 def _reported_by_server(error: BaseException) -> bool:
@@ -124,31 +131,170 @@ def engine() -> AsyncEngine:
     return current_app.extensions["db_engine"]
 
 
+# The actor a statement built once (see `prepared`) is built for: nobody. Its `actor_id`
+# parameter is set from the Work on every execution; left unset it would match no list.
+ANY_ACTOR = actors.NOBODY
+ACTOR_PARAM = "actor_id"  # the name data/scope.py gives the actor's id in every condition
+
+
+class Prepared:
+    """A statement built once by SQLAlchemy, whose per-request values are named bind
+    parameters, and compiled once per process into the SQL text asyncpg runs.
+
+    Why (issue 14): building a statement (coercions, cache keys) and SQLAlchemy's execution
+    layers (execution context, greenlet hops, result objects) cost more CPU than the rest of a
+    small request together. SQLAlchemy still builds and compiles every statement (tables,
+    types, dialect, parameter order): only the per-request work is skipped."""
+
+    __slots__ = ("_plan", "statement")
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._plan: _Plan | None = None
+
+    def plan(self, dialect: Any) -> _Plan:
+        if self._plan is None:
+            self._plan = _Plan.compile(self.statement, dialect)
+        return self._plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A compiled statement: SQL text, and how to turn named values into its `$n` arguments
+    (each parameter's name, default and SQLAlchemy bind processor) and its rows into ours."""
+
+    sql: str
+    names: frozenset[str]
+    arguments: tuple[tuple[str, Any, Any], ...]  # (name, value when not given, processor)
+    results: tuple[tuple[str, Any], ...] | None  # (column, processor) when any converts
+
+    @classmethod
+    def compile(cls, statement: Any, dialect: Any) -> _Plan:
+        compiled = statement.compile(dialect=dialect)
+        required = {b.key: None for b in compiled.binds.values() if b.required}
+        # Renders "expanding" parameters of constant lists (IN ('editor', 'viewer')); a list
+        # given per request must be one ARRAY parameter (= ANY(:ids)) instead.
+        state = compiled.construct_expanded_state(required, escape_names=False)
+        assert state.positiontup is not None, "asyncpg's dialect is positional"
+        processors = state.processors
+        arguments = tuple(
+            (name, state.parameters[name], processors.get(name)) for name in state.positiontup
+        )
+        converters = [
+            (name, type_.dialect_impl(dialect).result_processor(dialect, None))
+            for name, _, _, type_ in compiled._result_columns
+        ]
+        results = tuple(converters) if any(p for _, p in converters) else None
+        return cls(state.statement, frozenset(state.positiontup), arguments, results)
+
+    def args(self, values: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, default, process in self.arguments:
+            value = values.get(name, default)
+            out.append(process(value) if process is not None and value is not None else value)
+        return out
+
+    def convert(self, record: Any) -> Row:
+        if self.results is None:
+            return record  # an asyncpg Record: a read-only mapping by column name
+        return {name: p(record[name]) if p else record[name] for name, p in self.results}
+
+
+def prepared(build: Callable[..., Any]) -> Callable[..., Prepared]:
+    """Decorator: `build(*shape)` returns a statement whose per-request values are bind
+    parameters (`bindparam("todo_id")`); it runs once per distinct `shape` (hashable
+    arguments that change the statement's form, never values), and Work runs the result with
+    the values by name. Conditions on the actor are built for ANY_ACTOR: Work sets their
+    `actor_id` from its own actor on every execution."""
+    built: dict[tuple[Any, ...], Prepared] = {}
+
+    @wraps(build)
+    def get(*shape: Any) -> Prepared:
+        statement = built.get(shape)
+        if statement is None:
+            statement = built[shape] = Prepared(build(*shape))
+        return statement
+
+    return get
+
+
 @dataclass(frozen=True, slots=True)
 class Work:
     """A unit of work: the connection it runs on and the actor it runs for.
 
     A Core connection, not an ORM session: the queries are Core statements on tables, and a
-    session would only add its unit-of-work bookkeeping to every request."""
+    session would only add its unit-of-work bookkeeping to every request. `driver` is the
+    asyncpg connection under it for autocommit work (`statement()`): there a `Prepared`
+    statement runs on it directly. In a transaction it runs through SQLAlchemy, which owns
+    BEGIN and COMMIT."""
 
     conn: AsyncConnection
     actor: Actor
+    driver: asyncpg.Connection | None = None
 
-    async def rows(self, stmt: Any) -> Sequence[Row]:
-        return (await self.conn.execute(stmt)).mappings().all()
+    async def rows(self, stmt: Any, **values: Any) -> Sequence[Row]:
+        if isinstance(stmt, Prepared):
+            if self.driver is not None:
+                plan = stmt.plan(self.conn.dialect)
+                records = await self._driver(self.driver.fetch, plan, values)
+                return records if plan.results is None else [plan.convert(r) for r in records]
+            stmt, values = self._through_sqlalchemy(stmt, values)
+        return (await self.conn.execute(stmt, values or None)).mappings().all()
 
-    async def row(self, stmt: Any) -> Row | None:
+    async def row(self, stmt: Any, **values: Any) -> Row | None:
         """The first row, or None."""
-        return (await self.conn.execute(stmt)).mappings().first()
+        if isinstance(stmt, Prepared) and self.driver is not None:
+            plan = stmt.plan(self.conn.dialect)
+            record = await self._driver(self.driver.fetchrow, plan, values)
+            return None if record is None else plan.convert(record)
+        if isinstance(stmt, Prepared):
+            stmt, values = self._through_sqlalchemy(stmt, values)
+        return (await self.conn.execute(stmt, values or None)).mappings().first()
 
-    async def scalar(self, stmt: Any) -> Any:
-        return (await self.conn.execute(stmt)).scalar()
+    async def scalar(self, stmt: Any, **values: Any) -> Any:
+        if isinstance(stmt, Prepared) and self.driver is not None:
+            return await self._driver(self.driver.fetchval, stmt.plan(self.conn.dialect), values)
+        if isinstance(stmt, Prepared):
+            stmt, values = self._through_sqlalchemy(stmt, values)
+        return (await self.conn.execute(stmt, values or None)).scalar()
 
-    async def rowcount(self, stmt: Any) -> int:
-        return (await self.conn.execute(stmt)).rowcount  # type: ignore[attr-defined]
+    async def rowcount(self, stmt: Any, **values: Any) -> int:
+        if isinstance(stmt, Prepared) and self.driver is not None:
+            status = await self._driver(self.driver.execute, stmt.plan(self.conn.dialect), values)
+            return int(status.rsplit(" ", 1)[-1])  # "UPDATE 3"
+        if isinstance(stmt, Prepared):
+            stmt, values = self._through_sqlalchemy(stmt, values)
+        return (await self.conn.execute(stmt, values or None)).rowcount  # type: ignore[attr-defined]
 
     async def run(self, stmt: Any, params: Any = None) -> Any:
         return await self.conn.execute(stmt, params)
+
+    def _through_sqlalchemy(self, stmt: Prepared, values: dict[str, Any]) -> tuple[Any, Any]:
+        names = stmt.plan(self.conn.dialect).names
+        given = {k: v for k, v in values.items() if k in names}
+        if ACTOR_PARAM in names:
+            given[ACTOR_PARAM] = self.actor.user_id
+        return stmt.statement, given
+
+    async def _driver(self, method: Any, plan: _Plan, values: dict[str, Any]) -> Any:
+        if ACTOR_PARAM in plan.names:
+            values[ACTOR_PARAM] = self.actor.user_id
+        try:
+            return await method(plan.sql, *plan.args(values))
+        except BaseException as error:
+            await self._after_driver_error(error)
+            raise
+
+    async def _after_driver_error(self, error: BaseException) -> None:
+        """What discard_unknown_connections does for SQLAlchemy's executions, for ours: a
+        connection whose state is unknown is closed, never handed to the next request."""
+        discard, whole_pool = untrusted(error)
+        if not discard:
+            return
+        if whole_pool:
+            # As SQLAlchemy does on a disconnect: older connections are replaced on checkout.
+            self.conn.sync_engine.pool._invalidate(self.conn.sync_connection.connection, error)
+        await self.conn.invalidate(error if isinstance(error, Exception) else None)
 
 
 @asynccontextmanager
@@ -175,9 +321,25 @@ async def _work(kind: str, actor: Actor | None) -> AsyncIterator[Work]:
         yield joined
         return
     engine: AsyncEngine = current_app.extensions[kind]
-    async with engine.connect() as conn, conn.begin():
-        g.db_work = work = Work(conn, actor or actors.current())
-        try:
-            yield work
-        finally:
-            g.pop("db_work", None)
+    actor = actor or actors.current()
+    if kind == "db_statements":
+        # Autocommit: PostgreSQL commits each statement, so there is no transaction for
+        # SQLAlchemy to begin or end (its autobegin and the rollback at close are no-ops on
+        # the database), and prepared statements run on the driver connection.
+        async with engine.connect() as conn:
+            driver = conn.sync_connection.connection.driver_connection
+            async with _joinable(Work(conn, actor, driver)) as work:
+                yield work
+        return
+    async with engine.connect() as conn, conn.begin(), _joinable(Work(conn, actor)) as work:
+        yield work
+
+
+@asynccontextmanager
+async def _joinable(work: Work) -> AsyncIterator[Work]:
+    """The request's unit of work, for any nested one to join."""
+    g.db_work = work
+    try:
+        yield work
+    finally:
+        g.pop("db_work", None)

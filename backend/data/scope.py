@@ -22,9 +22,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, any_, case, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
 
 from ..domain.actor import Actor
+from .db import ACTOR_PARAM
 from .models import ListMember, Todo, TodoList
 
 todos = Todo.__table__
@@ -34,14 +47,20 @@ members = ListMember.__table__
 OWNER, EDITOR, VIEWER = "owner", "editor", "viewer"
 
 
+def actor_id(actor: Actor) -> BindParameter[int]:
+    """The actor's id as the one named parameter every condition shares: a statement built
+    once for any actor (db.prepared) gets it set from its unit of work on every execution."""
+    return bindparam(ACTOR_PARAM, actor.user_id, type_=BigInteger)
+
+
 def _list_ids(actor: Actor, *roles: str, trashed: bool = False) -> Any:
     """ARRAY(the ids of the lists the actor owns, and of those shared with them in one of
     `roles`; those in the trash too when `trashed`)."""
-    owned = select(lists.c.id).where(lists.c.owner_id == actor.user_id)
+    owned = select(lists.c.id).where(lists.c.owner_id == actor_id(actor))
     shared = (
         select(members.c.list_id)
         .join(lists, lists.c.id == members.c.list_id)
-        .where(members.c.user_id == actor.user_id, members.c.role.in_(roles))
+        .where(members.c.user_id == actor_id(actor), members.c.role.in_(roles))
     )
     if not trashed:
         owned = owned.where(present(lists))
@@ -57,7 +76,7 @@ def present(table: Table) -> ColumnElement[bool]:
 def reachable_lists(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todo_lists` rows the actor owns, in the trash or not (what they may
     restore)."""
-    return [lists.c.owner_id == actor.user_id]
+    return [lists.c.owner_id == actor_id(actor)]
 
 
 def visible_lists(actor: Actor) -> list[ColumnElement[bool]]:
@@ -72,7 +91,7 @@ def editable_lists(actor: Actor) -> list[ColumnElement[bool]]:
 
 def owned_lists(actor: Actor) -> list[ColumnElement[bool]]:
     """Conditions on `todo_lists` rows the actor owns (delete, share)."""
-    return [present(lists), lists.c.owner_id == actor.user_id]
+    return [present(lists), lists.c.owner_id == actor_id(actor)]
 
 
 def reachable_todos(actor: Actor) -> list[ColumnElement[bool]]:
@@ -95,7 +114,7 @@ def role(actor: Actor) -> ColumnElement[str]:
     """The actor's role on a `todo_lists` row: owner, editor or viewer (None: not theirs)."""
     shared = (
         select(members.c.role)
-        .where(members.c.list_id == lists.c.id, members.c.user_id == actor.user_id)
+        .where(members.c.list_id == lists.c.id, members.c.user_id == actor_id(actor))
         .scalar_subquery()
     )
-    return case((lists.c.owner_id == actor.user_id, literal(OWNER)), else_=shared)
+    return case((lists.c.owner_id == actor_id(actor), literal(OWNER)), else_=shared)

@@ -15,9 +15,24 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
-from . import Row, positions
+from ..domain.actor import Actor
+from . import Row, db, positions
 from .db import Work
 from .lists import default_list_id, editable_ids
 from .models import DUE_LAST, DUE_LAST_DESC, SEARCH_CONFIG, Todo
@@ -66,46 +81,83 @@ class Filter:
     overdue: bool | None = None  # due before `today` and not completed (or, False: not so)
     today: date | None = None  # the caller's today, in the time zone it chose
 
-    def conditions(self, work: Work, *, writing: bool = False) -> list[ColumnElement[bool]]:
-        """The filter's conditions, within the todos the actor may see (or, `writing`,
-        change: a bulk write never touches a list shared with them as a viewer)."""
-        conditions = (editable_todos if writing else visible_todos)(work.actor)
-        if self.list_id is not None:
-            conditions.append(todos.c.list_id == self.list_id)
-        if self.completed is not None:
-            conditions.append(todos.c.completed == self.completed)
-        if self.q:
-            conditions.append(_matches(self.q))
-        if self.due_before is not None:
-            conditions.append(todos.c.due <= self.due_before)
-        if self.due_after is not None:
-            conditions.append(todos.c.due >= self.due_after)
+    def shape(self) -> tuple[Any, ...]:
+        """Which conditions the filter has (what its statement looks like, not its values)."""
+        return (
+            self.list_id is not None,
+            self.completed is not None,
+            bool(self.q),
+            bool(self.q) and bool(_prefixes(self.q)),
+            self.due_before is not None,
+            self.due_after is not None,
+            self.overdue,
+        )
+
+    def values(self) -> dict[str, Any]:
+        """The values of the filter's parameters (see conditions)."""
         if self.overdue is not None:
             assert self.today is not None, "overdue needs the caller's today"
-            # Never NULL (an undated todo is simply not late), so NOT works too.
-            late = todos.c.due.is_not(None) & (todos.c.due < self.today) & ~todos.c.completed
-            conditions.append(late if self.overdue else ~late)
-        return conditions
+        return {
+            "list_id": self.list_id,
+            "completed": self.completed,
+            "q": self.q,
+            "q_prefixes": _prefixes(self.q) if self.q else None,
+            "due_before": self.due_before,
+            "due_after": self.due_after,
+            "today": self.today,
+        }
 
 
-def _matches(q: str) -> ColumnElement[bool]:
+def _param(name: str, column: str) -> Any:
+    return bindparam(name, type_=todos.c[column].type)
+
+
+def conditions(shape: tuple[Any, ...], *, writing: bool = False) -> list[ColumnElement[bool]]:
+    """A filter's conditions (of its shape, with its values as parameters), within the todos
+    the actor may see (or, `writing`, change: a bulk write never touches a list shared with
+    them as a viewer)."""
+    listed, completed, searched, prefixed, before, after, overdue = shape
+    found = (editable_todos if writing else visible_todos)(db.ANY_ACTOR)
+    if listed:
+        found.append(todos.c.list_id == _param("list_id", "list_id"))
+    if completed:
+        found.append(todos.c.completed == _param("completed", "completed"))
+    if searched:
+        found.append(_matches(prefixed))
+    if before:
+        found.append(todos.c.due <= _param("due_before", "due"))
+    if after:
+        found.append(todos.c.due >= _param("due_after", "due"))
+    if overdue is not None:
+        # Never NULL (an undated todo is simply not late), so NOT works too.
+        today = _param("today", "due")
+        late = todos.c.due.is_not(None) & (todos.c.due < today) & ~todos.c.completed
+        found.append(late if overdue else ~late)
+    return found
+
+
+def _matches(prefixed: bool) -> ColumnElement[bool]:
     """websearch_to_tsquery syntax ("quoted phrase", or, -word), plus prefix matching of the
-    words, so that typing "gro" already finds "groceries"; -word excludes in both."""
+    words (`q_prefixes`, when it has any), so that typing "gro" already finds "groceries"."""
+    q = bindparam("q", type_=Text)
     found = todos.c.search.op("@@")(func.websearch_to_tsquery(SEARCH_CONFIG, q))
+    if not prefixed:
+        return found
+    prefixes = func.to_tsquery(SEARCH_CONFIG, bindparam("q_prefixes", type_=Text))
+    return or_(found, todos.c.search.op("@@")(prefixes))
+
+
+def _prefixes(q: str) -> str | None:
+    """The prefix query of q's words (-word excludes in both), or None without words."""
     excluded = re.findall(r"(?<![\w\"])-(\w+)", q)
     words = [w for w in re.findall(r"(?<![\w-])\w+", q) if w.lower() != "or" and w not in excluded]
     if not words:
-        return found
-    prefixes = " & ".join([f"'{w}':*" for w in words] + [f"!'{w}'" for w in excluded])
-    return or_(found, todos.c.search.op("@@")(func.to_tsquery(SEARCH_CONFIG, prefixes)))
+        return None
+    return " & ".join([f"'{w}':*" for w in words] + [f"!'{w}'" for w in excluded])
 
 
-def _one(work: Work, todo_id: int) -> list[ColumnElement[bool]]:
-    return [todos.c.id == todo_id, *visible_todos(work.actor)]
-
-
-def _editable_one(work: Work, todo_id: int) -> list[ColumnElement[bool]]:
-    return [todos.c.id == todo_id, *editable_todos(work.actor)]
+def _editable_one(actor: Actor, todo_id: Any) -> list[ColumnElement[bool]]:
+    return [todos.c.id == todo_id, *editable_todos(actor)]
 
 
 def _version_matches(versions: Sequence[int] | None) -> list[ColumnElement[bool]]:
@@ -121,51 +173,76 @@ def _changed(**values: Any) -> dict[str, Any]:
 # --- reads -------------------------------------------------------------------------------
 
 
+@db.prepared
+def _page(shape: tuple[Any, ...], sort: str, descending: bool, keyset: bool) -> Select[Any]:
+    column = SORT_COLUMNS[sort]
+    key = _sort_key(sort, column, descending)
+    found = conditions(shape)
+    if keyset:
+        cursor = tuple_(key, todos.c.id)
+        value = _sort_key(sort, bindparam("after_key", type_=column.type), descending)
+        bound = tuple_(value, _param("after_id", "id"))
+        found.append(cursor < bound if descending else cursor > bound)
+    order = (key.desc(), todos.c.id.desc()) if descending else (key, todos.c.id)
+    return select(*COLUMNS).where(*found).order_by(*order).limit(bindparam("limit", type_=Integer))
+
+
 async def list_todos(
     work: Work, where: Filter, *, sort: str, descending: bool, after: Any, limit: int
 ) -> Sequence[Row]:
     """One page in (sort key, id) order, starting after the keyset `after` (key, id)."""
-    column = SORT_COLUMNS[sort]
-    key = _sort_key(sort, column, descending)
-    conditions = where.conditions(work)
-    if after is not None:
-        cursor = tuple_(key, todos.c.id)
-        value = _sort_key(sort, literal(after[0], column.type), descending)
-        bound = tuple_(value, literal(after[1]))
-        conditions.append(cursor < bound if descending else cursor > bound)
-    order = (key.desc(), todos.c.id.desc()) if descending else (key, todos.c.id)
-    return await work.rows(select(*COLUMNS).where(*conditions).order_by(*order).limit(limit))
+    stmt = _page(where.shape(), sort, descending, after is not None)
+    key, after_id = after if after is not None else (None, None)
+    return await work.rows(stmt, **where.values(), after_key=key, after_id=after_id, limit=limit)
+
+
+@db.prepared
+def _count(shape: tuple[Any, ...]) -> Select[Any]:
+    return select(func.count()).select_from(todos).where(*conditions(shape))
 
 
 async def count_todos(work: Work, where: Filter) -> int:
-    return await work.scalar(select(func.count()).select_from(todos).where(*where.conditions(work)))
+    return await work.scalar(_count(where.shape()), **where.values())
+
+
+@db.prepared
+def _get() -> Select[Any]:
+    one = todos.c.id == _param("todo_id", "id")
+    return select(*COLUMNS).where(one, *visible_todos(db.ANY_ACTOR))
 
 
 async def get_todo(work: Work, todo_id: int) -> Row | None:
-    return await work.row(select(*COLUMNS).where(*_one(work, todo_id)))
+    return await work.row(_get(), todo_id=todo_id)
 
 
 # --- writes ------------------------------------------------------------------------------
 
 
-async def append_todo(work: Work, fields: Mapping[str, Any], list_id: int | None) -> Row:
-    """Insert at the end of the list (default: the actor's first list) in ONE statement.
-    Raises NoSuchList if the list does not exist."""
-    target = list_id if list_id is not None else default_list_id(work.actor)
+@db.prepared
+def _append(names: tuple[str, ...], default_list: bool) -> Any:
+    """INSERT ... SELECT of the fields `names`, at the end of the list `list_id` (or of the
+    actor's default list), whose position counter the same statement moves on."""
+    target = default_list_id(db.ANY_ACTOR) if default_list else _param("list_id", "list_id")
     # Only a list the actor may change takes todos: checked by the locking UPDATE itself, so
     # a list deleted meanwhile is seen as deleted once its lock is ours.
-    claimed = positions.claim(target).where(*editable_lists(work.actor)).cte("claimed")
-    names = list(fields)
+    claimed = positions.claim(target).where(*editable_lists(db.ANY_ACTOR)).cte("claimed")
     # Typed parameters: a NULL due date is a date, not text, to the INSERT ... SELECT.
-    values = [literal(fields[n], todos.c[n].type) for n in names]
+    values = [_param(f"v_{n}", n) for n in names]
     source = select(claimed.c.id, claimed.c.last_position, *values)
-    stmt = (
+    return (
         insert(todos)
         .from_select(["list_id", "position", *names], source)
         .returning(*COLUMNS)
         .add_cte(claimed)
     )
-    row = await work.row(stmt)
+
+
+async def append_todo(work: Work, fields: Mapping[str, Any], list_id: int | None) -> Row:
+    """Insert at the end of the list (default: the actor's first list) in ONE statement.
+    Raises NoSuchList if the list does not exist."""
+    stmt = _append(tuple(fields), list_id is None)
+    values = {f"v_{name}": value for name, value in fields.items()}
+    row = await work.row(stmt, list_id=list_id, **values)
     if row is None:
         raise NoSuchList()
     return row
@@ -267,18 +344,25 @@ async def _append_many(work: Work, items: Sequence[Item], targets: Sequence[Any]
     return dict(zip(appended, (await work.run(stmt, values)).mappings(), strict=True))
 
 
+@db.prepared
+def _update(names: tuple[str, ...], conditional: bool) -> Any:
+    """UPDATE of the fields `names` of one todo, if the actor may change it (and, when
+    `conditional`, if its version is one of `versions`), RETURNING it."""
+    where = _editable_one(db.ANY_ACTOR, _param("todo_id", "id"))
+    if conditional:
+        where.append(todos.c.version == any_(bindparam("versions", type_=ARRAY(Integer))))
+    changes = _changed(**{n: _param(f"v_{n}", n) for n in names})
+    return update(todos).where(*where).values(changes).returning(*COLUMNS)
+
+
 async def update_fields(
     work: Work, todo_id: int, changes: Mapping[str, Any], versions: Sequence[int] | None = None
 ) -> Row | None:
     """Set fields in ONE statement, only if the version matches (when given).
     None when the todo is absent, not the actor's to change, or its version differs."""
-    stmt = (
-        update(todos)
-        .where(*_editable_one(work, todo_id), *_version_matches(versions))
-        .values(_changed(**changes))
-        .returning(*COLUMNS)
-    )
-    return await work.row(stmt)
+    stmt = _update(tuple(changes), versions is not None)
+    values = {f"v_{name}": value for name, value in changes.items()}
+    return await work.row(stmt, todo_id=todo_id, versions=versions, **values)
 
 
 async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> Row | None:
@@ -292,7 +376,7 @@ async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> Row
         return None
     if other_list is not None and not await editable_ids(work, [other_list]):
         raise NoSuchList()
-    stmt = select(*COLUMNS).where(*_editable_one(work, todo_id)).with_for_update()
+    stmt = select(*COLUMNS).where(*_editable_one(work.actor, todo_id)).with_for_update()
     row = await work.row(stmt)
     if row is not None and row["list_id"] != list_id:  # moved meanwhile: lock its new list
         return await lock_for_move(work, todo_id, other_list)
@@ -319,31 +403,40 @@ async def move_todo(
     return await _one_row(work, stmt)
 
 
-async def set_completed(work: Work, where: Filter, completed: bool) -> int:
-    """Toggle all: one UPDATE; todos already in that state keep their version."""
-    stmt = (
+@db.prepared
+def _set_completed(shape: tuple[Any, ...]) -> Any:
+    completed = _param("to", "completed")
+    return (
         update(todos)
-        .where(*where.conditions(work, writing=True), todos.c.completed.is_not(completed))
+        .where(*conditions(shape, writing=True), todos.c.completed.is_distinct_from(completed))
         .values(_changed(completed=completed))
     )
-    return await work.rowcount(stmt)
+
+
+async def set_completed(work: Work, where: Filter, completed: bool) -> int:
+    """Toggle all: one UPDATE; todos already in that state keep their version."""
+    return await work.rowcount(_set_completed(where.shape()), **where.values(), to=completed)
 
 
 async def delete_todo(work: Work, todo_id: int, versions: Sequence[int] | None = None) -> bool:
     """Move the todo to the trash if the version matches (when given)."""
     stmt = (
         update(todos)
-        .where(*_editable_one(work, todo_id), *_version_matches(versions))
+        .where(*_editable_one(work.actor, todo_id), *_version_matches(versions))
         .values(deleted_at=func.now())
         .returning(todos.c.id)
     )
     return await work.row(stmt) is not None
 
 
+@db.prepared
+def _delete(shape: tuple[Any, ...]) -> Any:
+    return update(todos).where(*conditions(shape, writing=True)).values(deleted_at=func.now())
+
+
 async def delete_todos(work: Work, where: Filter) -> int:
     """Move the matching todos to the trash (together: one deletion, one undo)."""
-    stmt = update(todos).where(*where.conditions(work, writing=True)).values(deleted_at=func.now())
-    return await work.rowcount(stmt)
+    return await work.rowcount(_delete(where.shape()), **where.values())
 
 
 async def restore_todos(work: Work, ids: Sequence[int]) -> Sequence[Row]:
