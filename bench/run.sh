@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of todoapp against the shared peer servers (flask, fastapi, naive
-# quart, raw asyncpg), with the shared harness (wrk + one embedded PostgreSQL for all).
+# quart, quart_limit, raw asyncpg), with the shared harness (wrk + one embedded PostgreSQL).
+# todoapp runs with its defaults (AUTH=on) and every request of the harness carries an
+# access token (bench/harness_auth.py: the harness itself sends no headers).
 #
 #   bench/run.sh [--connections 32,128] [--reps 3] [--duration 7] [--workers N]
 #                [--peers flask_sync,fastapi_1w,...] [--scenarios list,get,create,toggle]
@@ -22,7 +24,7 @@ CONNECTIONS="${CONNECTIONS:-32,128}"
 REPS="${REPS:-3}"
 DURATION="${DURATION:-7}"
 WORKERS="${WORKERS:-2}"
-PEERS="${PEERS:-flask_sync,fastapi_1w,fastapi_2w,quart_hypercorn,raw_granian}"
+PEERS="${PEERS:-flask_sync,fastapi_2w,quart_limit,raw_granian}"
 SCENARIOS="${SCENARIOS:-list,get,create,toggle}"
 EXTRA=()
 while [ $# -gt 0 ]; do
@@ -58,15 +60,23 @@ STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT_DIR="$REPO/bench/results"; mkdir -p "$OUT_DIR"
 OUT="$OUT_DIR/$STAMP.json"
 P="$WORK/peers"
-SERVERS=(--server "cd '$REPO' && WORKERS=$WORKERS ${TODOAPP_ENV:-} exec '$TODOAPP' serve --port \$PORT"
-         --name todoapp --setup "cd '$REPO' && '$TODOAPP' db upgrade head"
+# The access token every harness request to todoapp carries (a fresh one per run).
+TOKEN="tdo_bench_$("$REPO/.venv/bin/python" -c 'import secrets; print(secrets.token_urlsafe(24))')"
+AUTHED="BENCH_TOKEN='$TOKEN' PYTHONPATH='$REPO/bench'"
+HARNESS_AUTH="'$REPO/.venv/bin/python' '$REPO/bench/harness_auth.py'"
+serve() {  # extra environment
+  echo "cd '$REPO' && WORKERS=$WORKERS $AUTHED ${TODOAPP_ENV:-} $1 exec $HARNESS_AUTH serve --port \$PORT"
+}
+SETUP="cd '$REPO' && $AUTHED $HARNESS_AUTH setup"
+SERVERS=(--server "$(serve '')"
+         --name todoapp --setup "$SETUP"
          --reset-sql "$P/examples/todoapp-reset.sql")
 if [ -n "${TODOAPP_VARIANTS:-}" ]; then
   IFS=';' read -ra VARIANTS <<< "$TODOAPP_VARIANTS"
   for v in "${VARIANTS[@]}"; do
     name="${v%%=*}"; envs="${v#*=}"
-    SERVERS+=(--server "cd '$REPO' && WORKERS=$WORKERS ${TODOAPP_ENV:-} $envs exec '$TODOAPP' serve --port \$PORT"
-              --name "$name" --setup "cd '$REPO' && '$TODOAPP' db upgrade head"
+    SERVERS+=(--server "$(serve "$envs")"
+              --name "$name" --setup "$SETUP"
               --reset-sql "$P/examples/todoapp-reset.sql")
   done
 fi
@@ -77,6 +87,7 @@ for peer in "${PEER_LIST[@]}"; do
     fastapi_1w) SERVERS+=(--server "WORKERS=1 '$P/fastapi_async/run.sh'" --name fastapi_1w) ;;
     fastapi_2w) SERVERS+=(--server "WORKERS=2 '$P/fastapi_async/run.sh'" --name fastapi_2w) ;;
     quart_hypercorn) SERVERS+=(--server "WORKERS=1 '$P/quart_async/run.sh'" --name quart_hypercorn) ;;
+    quart_limit) SERVERS+=(--server "WORKERS=$WORKERS '$P/quart_limit/run.sh'" --name quart_limit) ;;
     raw_granian) SERVERS+=(--server "WORKERS=$WORKERS '$P/raw_limit/run.sh'" --name raw_granian) ;;
     "") ;;
     *) echo "unknown peer $peer" >&2; exit 2 ;;
