@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from quart import Quart
+from functools import partial
+from typing import Any
+
+from quart import Quart, Response
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
@@ -13,13 +16,13 @@ from .edge import (
     auth,
     bodies,
     docs,
+    envelope,
     health,
     hosts,
     metrics,
     overload,
     problems,
     requestid,
-    security,
     web,
 )
 from .edge.jsonio import OrjsonProvider
@@ -62,8 +65,8 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     _openapi(app, settings)
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
+    _responses_as_they_are(app)
 
-    requestid.init_app(app)
     auth.init_app(app, settings)  # before overload: the deadline covers the look-up too
     db.init_app(app, settings)
     problems.init_app(app)
@@ -71,16 +74,16 @@ def create_app(settings: Settings | None = None) -> Quart:
     health.init_app(app)
     web.init_app(app)
     docs.init_app(app)
+    metrics.init_app(app)
     # ASGI middlewares, innermost first: the in-flight cap, the body reader around it (a
     # request counts as in flight once its body has arrived), the Host check and trusted
     # proxies' headers around that (so a wrong Host costs no body read, and the per-address
-    # cap sees the client's address), security headers on whatever any of them answers,
-    # metrics around all (so their refusals are counted).
+    # cap sees the client's address), and the envelope around all: request id, security
+    # headers and metrics on whatever any of them answers.
     overload.init_app(app, settings)
     bodies.init_app(app, settings)
     hosts.init_app(app, settings)
-    security.init_app(app)
-    metrics.init_app(app)
+    envelope.init_app(app)
 
     if settings.cors_origins:
         _cors(app, settings.cors_origins)
@@ -105,6 +108,21 @@ def _openapi(app: Quart, settings: Settings) -> None:
         security_schemes=credentials if settings.accounts else None,
         security=[{"bearer": []}, {"session": []}] if settings.accounts else None,
     )
+
+
+def _responses_as_they_are(app: Quart) -> None:
+    """quart-schema wraps make_response to turn pydantic models and dataclasses returned by
+    views into JSON. Our views return finished Responses, which it would only inspect (a
+    model_dump attempt and five config look-ups per request): those go straight to Quart's."""
+    converting = app.make_response  # quart-schema's wrapper
+    plain = partial(Quart.make_response, app)
+
+    async def make_response(result: Any) -> Any:
+        if isinstance(result, Response):
+            return await plain(result)
+        return await converting(result)
+
+    app.make_response = make_response  # type: ignore[method-assign]
 
 
 def _cors(app: Quart, origins: tuple[str, ...]) -> None:

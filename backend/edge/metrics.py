@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from functools import cache
 from typing import Any
 
@@ -30,7 +29,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.pool.base import ConnectionPoolEntry
 
 from ..api.common import answers
-from .asgitypes import ASGIApp, Receive, Scope, Send
+from .asgitypes import Scope
 
 # Our requests take ~1-50 ms; the buckets resolve that range and the 503 region above it.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -124,55 +123,28 @@ CLIENT_GONE = 499
 UNMATCHED, REJECTED = "<unmatched>", "<rejected>"
 
 
-class MetricsMiddleware:
-    """ASGI middleware: counts and times every HTTP request, including the refusals of the
-    middlewares it wraps (route "<rejected>": the in-flight cap's 503, the body reader's
-    408/413/429, ...)."""
+class Recorder:
+    """Counts and times answered requests (edge/envelope.py calls it for every one).
+    labels() takes a lock and builds a tuple key each time: the children are cached."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         self.metrics = get()
-        # labels() takes a lock and builds a tuple key each time: cache the children.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[tuple[str, str], Any] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status: int | None = None  # until a response starts
-
-        async def send_status(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        m = self.metrics
-        start = time.perf_counter()
-        m.in_flight.inc()
-        try:
-            await self.app(scope, receive, send_status)
-            # Quart answers every request, errors included, unless the client hung up: it
-            # then cancels the handler and returns without a response.
-            status = status or CLIENT_GONE
-        finally:
-            status = status or 500  # the app raised before starting a response
-            m.in_flight.dec()
-            elapsed = time.perf_counter() - start
-            # No URL rule: routing failed, or an edge middleware answered before routing.
-            route = scope.get(ROUTE_KEY) or (UNMATCHED if status in (404, 405) else REJECTED)
-            method = scope["method"]
-            key = (method, route, status)
-            counter = self._counters.get(key)
-            if counter is None:
-                counter = self._counters[key] = m.requests.labels(method, route, str(status))
-            counter.inc()
-            hkey = (method, route)
-            histogram = self._histograms.get(hkey)
-            if histogram is None:
-                histogram = self._histograms[hkey] = m.latency.labels(method, route)
-            histogram.observe(elapsed)
+    def record(self, scope: Scope, status: int, elapsed: float) -> None:
+        # No URL rule: routing failed, or an edge middleware answered before routing.
+        route = scope.get(ROUTE_KEY) or (UNMATCHED if status in (404, 405) else REJECTED)
+        method = scope["method"]
+        key = (method, route, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.metrics.requests.labels(method, route, str(status))
+        counter.inc()
+        histogram = self._histograms.get(key[:2])
+        if histogram is None:
+            histogram = self._histograms[key[:2]] = self.metrics.latency.labels(method, route)
+        histogram.observe(elapsed)
 
 
 bp = Blueprint("metrics", __name__)
@@ -210,11 +182,10 @@ def _label_routes(app: Quart) -> None:
 
 
 def init_app(app: Quart) -> None:
-    """Register /metrics, label requests by route, and wrap the app (call after
-    overload.init_app, so the limiter's 503s are counted too)."""
+    """Register /metrics, label requests by route (edge/envelope.py counts them), and keep
+    the pool's size."""
     app.register_blueprint(bp)
     _label_routes(app)
-    app.asgi_app = MetricsMiddleware(app.asgi_app)  # type: ignore[method-assign]
 
     capacity = 0
 

@@ -1,24 +1,42 @@
-"""X-Request-ID: echo a valid client id or make one; on every response and every log line."""
+"""X-Request-ID: echo a valid client id or make one; on every response and every log line.
+
+The id is given to a request by the outermost ASGI layer (edge/envelope.py, which puts it
+on the response too) and kept in a context variable, so every log line of the request, in
+whatever task, carries it."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
-from quart import Quart, Response, g, has_request_context, request
 
 HEADER = "X-Request-ID"
 # Echo only ids that are safe to put in headers and logs.
 VALID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+_CURRENT: ContextVar[str] = ContextVar("request_id", default="-")
+
+
 def current() -> str:
-    if has_request_context():
-        return g.get("request_id", "-")
-    return "-"
+    """The id of the request being handled ("-" outside one)."""
+    return _CURRENT.get()
+
+
+def assign(headers: list[tuple[bytes, bytes]]) -> tuple[bytes, Any]:
+    """The request's id (the client's X-Request-ID if valid, else a new one), made current;
+    and the token that `end` takes."""
+    given = next((v for k, v in headers if k == b"x-request-id"), b"").decode("latin-1")
+    request_id = given if VALID.fullmatch(given) else os.urandom(16).hex()
+    return request_id.encode(), _CURRENT.set(request_id)
+
+
+def end(token: Any) -> None:
+    _CURRENT.reset(token)
 
 
 def _install_record_factory() -> None:
@@ -35,18 +53,6 @@ def _install_record_factory() -> None:
 
     make_record.adds_request_id = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(make_record)
-
-
-def init_app(app: Quart) -> None:
-    @app.before_request
-    async def assign() -> None:
-        given = request.headers.get(HEADER, "")
-        g.request_id = given if VALID.fullmatch(given) else uuid.uuid4().hex
-
-    @app.after_request
-    async def echo(response: Response) -> Response:
-        response.headers[HEADER] = current() if current() != "-" else uuid.uuid4().hex
-        return response
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"

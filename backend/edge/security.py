@@ -12,10 +12,6 @@ middleware refusing the request before the app (408, 429, 503, ...).
 
 from __future__ import annotations
 
-from quart import Quart
-
-from .asgitypes import ASGIApp, Message, Receive, Scope, Send
-
 # For responses that bring no policy of their own.
 API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 ALWAYS = (
@@ -25,30 +21,10 @@ ALWAYS = (
 )
 
 
-class SecurityHeaders:
-    """ASGI middleware: adds each header the response does not set itself."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                if b"content-security-policy" not in present:
-                    headers.append((b"content-security-policy", API_CSP))
-                headers += [(k, v) for k, v in ALWAYS if k not in present]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def init_app(app: Quart) -> None:
-    """Wrap the app (outside every middleware that may answer on its own)."""
-    app.asgi_app = SecurityHeaders(app.asgi_app)  # type: ignore[method-assign]
+def add_headers(headers: list[tuple[bytes, bytes]]) -> None:
+    """Add to a response's headers each of ours it does not set itself (edge/envelope.py
+    calls this for every response)."""
+    present = {name.lower() for name, _ in headers}
+    if b"content-security-policy" not in present:
+        headers.append((b"content-security-policy", API_CSP))
+    headers += [(k, v) for k, v in ALWAYS if k not in present]

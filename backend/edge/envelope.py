@@ -1,0 +1,65 @@
+"""The outermost ASGI layer: every response leaves through it, whoever made it (a route, an
+error handler, or an edge middleware refusing the request before the app: 400, 408, 413,
+429, 503). On its way out a response gets
+
+- the request's id (requestid.py: the client's valid X-Request-ID, or a new one), which
+  every log line of the request carries too;
+- the security headers it does not set itself (security.py);
+
+and it is counted and timed for /metrics (metrics.py), its refusals included.
+
+One layer and one wrapped `send` for the three, not one each: every layer is paid on every
+request (issue 14).
+"""
+
+from __future__ import annotations
+
+import time
+
+from quart import Quart
+
+from . import requestid, security
+from .asgitypes import ASGIApp, Message, Receive, Scope, Send
+from .metrics import CLIENT_GONE, Recorder
+
+
+class Envelope:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.recorder = Recorder()
+        self.in_flight = self.recorder.metrics.in_flight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id, token = requestid.assign(scope["headers"])
+        status: int | None = None  # until a response starts
+
+        async def send_enveloped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                headers.append((b"x-request-id", request_id))
+                security.add_headers(headers)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        start = time.perf_counter()
+        self.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_enveloped)
+            # Quart answers every request, errors included, unless the client hung up: it
+            # then cancels the handler and returns without a response.
+            status = status or CLIENT_GONE
+        finally:
+            self.in_flight.dec()
+            # status None: the app raised before starting a response
+            self.recorder.record(scope, status or 500, time.perf_counter() - start)
+            requestid.end(token)
+
+
+def init_app(app: Quart) -> None:
+    """Wrap the app, outside every middleware that may answer on its own."""
+    app.asgi_app = Envelope(app.asgi_app)  # type: ignore[method-assign]
