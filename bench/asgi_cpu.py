@@ -2,14 +2,15 @@
 into the ASGI callable, and the process's CPU time is divided by their number.
 
     DATABASE_URL=... .venv/bin/python bench/asgi_cpu.py [--requests 3000] [--concurrency 16]
-        [--auth off|token|session]
+        [--auth off|token|session] [--loop uvloop|asyncio]
     (without DATABASE_URL: the embedded PostgreSQL in TODOAPP_DATA_DIR)
 
 CPU time, unlike req/s, hardly moves when other jobs share the machine: this is the number
 to compare hot-path changes with (PostgreSQL's own CPU is not in it). The tables are reset
 to the benchmark's 10,000 todos in one list first. --auth picks who asks: `off` (AUTH=off,
 the implicit user), `token` (AUTH=on, an access token as a bearer token) or `session`
-(AUTH=on, the session cookie, with the Origin header the web app's writes carry).
+(AUTH=on, the session cookie, with the Origin header the web app's writes carry). The event
+loop is uvloop, as under `todoapp serve`, unless --loop asyncio.
 
 THIS DROPS EVERY ACCOUNT AND LIST of the database it runs on: use a scratch database.
 """
@@ -164,4 +165,11 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--only", help="comma-separated subset of list,get,create,toggle")
     parser.add_argument("--auth", choices=("off", "token", "session"), default="off")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    args = parser.parse_args()
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main(args))
+    else:
+        asyncio.run(main(args))
