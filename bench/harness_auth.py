@@ -1,7 +1,8 @@
 """Authenticated requests in the shared harness, whose wrk scripts and probes send no headers.
 
     BENCH_TOKEN=tdo_... DATABASE_URL=... python bench/harness_auth.py setup
-    BENCH_TOKEN=tdo_... DATABASE_URL=... PYTHONPATH=bench python bench/harness_auth.py serve --port N
+    BENCH_TOKEN=tdo_... DATABASE_URL=... PYTHONPATH=bench python bench/harness_auth.py \
+        serve --port N
 
 `setup` migrates, creates the account `bench` (the first account: it takes over the Inbox
 the migrations made, which the harness's reset script fills) and an access token whose
