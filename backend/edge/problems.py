@@ -141,9 +141,13 @@ _SQLSTATE_PROBLEMS = {
 _UNAVAILABLE_CLASSES = ("08", "53", "57")
 
 
-def database_problem(error: sa_exc.DBAPIError | asyncpg.PostgresError) -> Problem:
+def database_problem(
+    error: sa_exc.DBAPIError | asyncpg.PostgresError | asyncpg.InterfaceError,
+) -> Problem:
     """The answer to a database error: raised through SQLAlchemy, or by asyncpg itself while
-    connecting (e.g. CannotConnectNowError while the server restarts)."""
+    connecting (e.g. CannotConnectNowError while the server restarts) or running a prepared
+    statement on the driver (db.Work: e.g. "connection is closed" after the server ended the
+    session)."""
     orig = error.orig if isinstance(error, sa_exc.DBAPIError) else error
     cause = getattr(orig, "__cause__", None) or orig
     sqlstate = getattr(cause, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
@@ -212,6 +216,7 @@ _PROBLEMS: list[tuple[type[BaseException], Callable[[Any], Problem]]] = [
     (Problem, lambda problem: problem),
     (sa_exc.DBAPIError, database_problem),
     (asyncpg.PostgresError, database_problem),
+    (asyncpg.InterfaceError, database_problem),
     (sa_exc.TimeoutError, lambda _: unavailable("The server is busy; retry shortly.")),
     (OSError, _connection_failed),
     (TimeoutError, _timed_out),

@@ -1,0 +1,37 @@
+"""Statements prepared once and run on the driver connection (data/db.py's `prepared` and
+Work): a failure there is answered and handled like one through SQLAlchemy."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import asyncpg
+
+from backend.runtime.config import Settings
+
+from . import pg
+from .servers import app_client, until
+
+
+async def test_a_pooled_connection_the_server_closed_is_a_503_then_replaced(
+    settings: Settings, clean_db: object
+) -> None:
+    """The server ended the pooled session (a restart, an operator): the request that finds
+    its connection closed gets 503 + Retry-After, not 500, and the next one a new connection."""
+    one = replace(settings, db_pool_size=1, auth="off")  # AUTH=off: no credential look-up
+    async with app_client(one) as (app, client):
+        assert (await client.get("/api/todos?limit=1")).status_code == 200
+        async with app.extensions["db_engine"].connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+        victim = await asyncpg.connect(pg.plain(settings.database_url or ""))
+        try:
+            await victim.execute("SELECT pg_terminate_backend($1)", driver.get_server_pid())
+        finally:
+            await victim.close()
+        await until(driver.is_closed, "the driver saw its connection closed")
+
+        refused = await client.get("/api/todos?limit=1")
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["retry-after"] == "1"
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert (await client.get("/api/todos?limit=1")).status_code == 200
