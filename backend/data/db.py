@@ -13,6 +13,10 @@ both join it, so the request stays one transaction.
 
 Both yield a ``Work``: the connection and the actor the work is done for. Every query takes
 it, so scoping by who is asking is never a parameter a route could forget.
+
+Also here, because they are how a unit of work gets and uses its connection (issue 14):
+``Admission``, which hands out the pool's connections in arrival order, and ``prepared``,
+the hot statements built and compiled once and run on the driver connection.
 """
 
 from __future__ import annotations
