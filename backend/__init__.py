@@ -6,7 +6,7 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
-from . import api
+from . import api, live
 from .data import db
 from .edge import health, metrics, overload, problems, requestid, web
 from .edge.jsonio import OrjsonProvider
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     requestid.init_app(app)
     db.init_app(app, settings)
+    live.init_app(app, settings)
     problems.init_app(app)
     api.init_app(app)
     health.init_app(app)
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             app,
             allow_origin="*" if "*" in settings.cors_origins else list(settings.cors_origins),
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type"],
+            allow_headers=["Content-Type", "Last-Event-ID"],
             expose_headers=["Location", "ETag", "Link", "X-Total-Count", "X-Request-ID"],
             max_age=600,
         )

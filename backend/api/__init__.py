@@ -2,7 +2,7 @@
 
 from quart import Quart
 
-from . import lists, todos
+from . import events, lists, todos
 from .common import IdConverter
 
 
@@ -10,3 +10,4 @@ def init_app(app: Quart) -> None:
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(todos.bp)
     app.register_blueprint(lists.bp)
+    app.register_blueprint(events.bp)

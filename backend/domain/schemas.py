@@ -104,6 +104,13 @@ class TodoQuery(TodoFilter, Page):
     sort: TodoSort = "order"
 
 
+class EventQuery(Query):
+    """GET /api/events: one list's events only; resume after an event id (as Last-Event-ID)."""
+
+    list_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    since: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+
+
 class TodoOut(BaseModel):
     id: int
     list_id: int

@@ -39,6 +39,11 @@ class Settings:
     max_in_flight: int = 256
     request_timeout: float = 30.0
     server: str = "granian"
+    # The live feed (GET /api/events), per worker process.
+    events_retention: float = 24 * 3600.0  # seconds an event is kept
+    events_heartbeat: float = 15.0  # seconds between keep-alive comments on idle streams
+    events_queue: int = 1000  # events a stream may fall behind before it is reset
+    max_streams: int = 2000  # open event streams; more get 503 + Retry-After
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,6 +63,10 @@ class Settings:
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
             server=os.environ.get("SERVER", cls.server).lower(),
+            events_retention=_float("EVENTS_RETENTION", cls.events_retention),
+            events_heartbeat=_float("EVENTS_HEARTBEAT", cls.events_heartbeat),
+            events_queue=_int("EVENTS_QUEUE", cls.events_queue),
+            max_streams=_int("MAX_STREAMS", cls.max_streams),
         )
 
 

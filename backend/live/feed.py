@@ -1,0 +1,256 @@
+"""The worker's feed: one LISTEN connection that reads new events and hands them to every
+open stream of the worker, in memory.
+
+Ids that commit out of order. Event ids come from a sequence, drawn when the event is
+written, but transactions commit in their own order: while event 41's transaction is still
+running, event 42's may already be committed. A reader that delivered 42 and remembered
+"up to 42" would never deliver 41. So the feed does not deliver in id order: every event
+records the id of its transaction (`xid`, from pg_current_xact_id()), and the feed delivers
+in (xid, id) order only the events whose transaction is older than the oldest transaction
+still running (`pg_snapshot_xmin(pg_current_snapshot())`). Every transaction older than
+that one has ended, and any transaction that could still write an event has a larger xid
+(a running one's is at least xmin, a future one's larger still), so nothing can ever appear
+before an event once it is delivered: no gaps, and no duplicates.
+
+The price: a transaction that stays open holds back the events of younger ones (not the
+writes themselves) until it ends. The app's own are short (DB_STATEMENT_TIMEOUT_MS bounds
+each statement); while events are held back, the feed looks again after 20 ms, backing off to
+1 s, because an ending transaction without events of its own sends no NOTIFY. Ids therefore
+reach a client in commit order, which is not always numeric order: clients resume from the
+last id they received (what EventSource's Last-Event-ID is), and compare `version`s.
+
+The connection is dedicated (asyncpg's pool would UNLISTEN it on release). NOTIFY only
+wakes the feed; what to deliver comes from the table, so a lost connection loses nothing:
+the feed reconnects with a backoff and catches up from where it was. Every heartbeat tick
+it also reads the table (in case a notification was missed), sends the streams their
+keep-alive and prunes expired events (EVENTS_RETENTION).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Iterable
+from contextlib import suppress
+
+import asyncpg
+
+from ..data import events
+from ..data.events import Position, Stored
+from ..runtime.config import Settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # events read per query: a stream never lags by much more than one batch
+PRUNE_BATCH = 1000  # events deleted per statement
+PRUNE_ROUNDS = 20  # statements per heartbeat tick at most: delivery goes on in between
+REPOLL_FIRST, REPOLL_MAX = 0.02, 1.0  # seconds, while events are held back
+RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0  # seconds, after the connection was lost
+
+
+class Full(Exception):
+    """MAX_STREAMS streams are open in this worker."""
+
+
+class Subscription:
+    """A stream's place in the fan-out: the events it has still to send, bounded."""
+
+    __slots__ = ("after", "beat", "closed", "limit", "list_id", "overflowed", "pending", "wake")
+
+    def __init__(self, list_id: int | None, after: Position, limit: int) -> None:
+        self.list_id = list_id
+        self.after = after  # events at or before this were sent another way (or skipped)
+        self.limit = limit
+        self.pending: deque[Stored] = deque()
+        self.wake = asyncio.Event()
+        self.beat = self.overflowed = self.closed = False
+
+    def offer(self, batch: Iterable[Stored]) -> bool:
+        """Queue the events it wants; False (and no more events) when it fell too far behind."""
+        for event in batch:
+            if (self.list_id is None or event.list_id == self.list_id) and (
+                event.position > self.after
+            ):
+                self.pending.append(event)
+        if len(self.pending) > self.limit:
+            self.pending.clear()  # its memory goes now; the stream sends `reset` and ends
+            self.overflowed = True
+        self.wake.set()
+        return not self.overflowed
+
+    def heartbeat(self) -> None:
+        self.beat = True
+        self.wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self.wake.set()
+
+    async def wait(self) -> None:
+        await self.wake.wait()
+        self.wake.clear()
+
+
+class Feed:
+    """The worker's listener and fan-out (one per worker process)."""
+
+    def __init__(self, dsn: str, settings: Settings) -> None:
+        self.dsn = dsn
+        self.settings = settings
+        self.position: Position | None = None  # everything up to here has been handed out
+        self.subscriptions: set[Subscription] = set()
+        self.streams = 0  # open streams (a subscription lives a little less than its stream)
+        self.ready = asyncio.Event()  # the position is known
+        self.connected = asyncio.Event()
+        self.closing = False
+        self.fetches = 0  # reads of the table: tests wait on it
+        self._wake = asyncio.Event()
+        self._lost = False
+        self._tick = False  # a heartbeat tick is due: prune
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- streams ----------------------------------------------------------------------
+
+    def subscribe(self, list_id: int | None, after: Position | None) -> Subscription:
+        """Join the fan-out at the current position; events after it (and after `after`,
+        when the client is ahead of this worker) come through the subscription."""
+        if self.closing or self.position is None:
+            raise Full("the feed is not running")
+        if self.streams >= self.settings.max_streams:
+            raise Full(f"{self.streams} streams are open")
+        start = self.position if after is None else max(after, self.position)
+        sub = Subscription(list_id, start, self.settings.events_queue)
+        self.subscriptions.add(sub)
+        self.streams += 1
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if sub in self.subscriptions:
+            self.subscriptions.discard(sub)
+        self.streams -= 1
+
+    def end_streams(self) -> None:
+        """Graceful shutdown: every stream ends now (its client reconnects elsewhere) and no
+        new one starts."""
+        self.closing = True
+        for sub in self.subscriptions:
+            sub.close()
+        self.subscriptions.clear()
+
+    def _publish(self, batch: list[Stored]) -> None:
+        dropped = [sub for sub in self.subscriptions if not sub.offer(batch)]
+        for sub in dropped:
+            log.warning("an event stream fell %d events behind: reset", sub.limit)
+            self.subscriptions.discard(sub)
+
+    def _heartbeat(self) -> None:
+        for sub in self.subscriptions:
+            sub.heartbeat()
+
+    # --- the listening connection -----------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name="todoapp-feed"),
+            asyncio.create_task(self._ticks(), name="todoapp-feed-ticks"),
+        ]
+
+    async def close(self) -> None:
+        self.end_streams()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        delay = RECONNECT_FIRST
+        while not self.closing:
+            try:
+                conn = await self._connect()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+                log.warning("event listener cannot connect (%s); retrying", error)
+            else:
+                delay = RECONNECT_FIRST
+                try:
+                    await self._serve(conn)
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                    log.warning("event listener lost its connection; reconnecting")
+                finally:
+                    self.connected.clear()
+                    conn.terminate()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+
+    async def _connect(self) -> asyncpg.Connection:
+        s = self.settings
+        conn = await asyncpg.connect(
+            self.dsn,
+            timeout=s.db_connect_timeout,
+            command_timeout=s.db_statement_timeout_ms / 1000 + 5,
+            server_settings={
+                "application_name": "todoapp-listener",
+                "statement_timeout": str(s.db_statement_timeout_ms),
+            },
+        )
+        self._lost = False
+        conn.add_termination_listener(self._on_lost)
+        await conn.add_listener(events.CHANNEL, self._on_notify)  # before the first read
+        if self.position is None:
+            self.position = await events.newest_final(conn)
+        self.ready.set()
+        self.connected.set()
+        return conn
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    def _on_lost(self, *_: object) -> None:
+        self._lost = True
+        self._wake.set()
+
+    async def _serve(self, conn: asyncpg.Connection) -> None:
+        """Read, hand out, wait for a NOTIFY or a tick; until the connection fails."""
+        repoll = REPOLL_FIRST
+        while True:
+            self._wake.clear()  # before reading: a NOTIFY during the read wakes us again
+            held_back = await self._catch_up(conn)
+            if self._lost:
+                raise asyncpg.InterfaceError("the listening connection was terminated")
+            if self._tick:
+                self._tick = False
+                await self._prune(conn)
+            if not held_back:
+                repoll = REPOLL_FIRST
+                await self._wake.wait()
+                continue
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), repoll)
+            repoll = min(repoll * 2, REPOLL_MAX)
+
+    async def _ticks(self) -> None:
+        """Every EVENTS_HEARTBEAT: a keep-alive for every stream (also while the database is
+        away), and a read of the table and a prune by the feed."""
+        while True:
+            await asyncio.sleep(self.settings.events_heartbeat)
+            self._heartbeat()
+            self._tick = True
+            self._wake.set()
+
+    async def _catch_up(self, conn: asyncpg.Connection) -> bool:
+        """Hand out every final event after the position; True if some are held back."""
+        assert self.position is not None
+        while True:
+            batch = await events.final_after(conn, self.position, BATCH)
+            self.fetches += 1
+            if batch.events:
+                self.position = batch.events[-1].position
+                self._publish(batch.events)
+            if len(batch.events) < BATCH:
+                return batch.held_back
+
+    async def _prune(self, conn: asyncpg.Connection) -> None:
+        retention = self.settings.events_retention
+        for _ in range(PRUNE_ROUNDS):
+            if await events.prune(conn, retention, PRUNE_BATCH) < PRUNE_BATCH:
+                return
+            await self._catch_up(conn)  # deliveries go on between the batches
