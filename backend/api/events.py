@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator
+from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -36,6 +38,7 @@ bp = Blueprint("events", __name__, url_prefix="/api/events")
 
 HISTORY_PAGE = 500  # events per read while catching up
 RETRY_MS = 2000  # how long EventSource waits before it reconnects
+TIME_COLUMNS = frozenset({"created_at", "updated_at"})
 HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # nginx: pass each event on at once
@@ -48,10 +51,16 @@ HEADERS = {
 async def stream_events(query: EventQuery) -> Response:
     since = last_event_id(query.since)
     feed = live.feed()
+    wait = feed.settings.db_connect_timeout
     try:
-        await asyncio.wait_for(feed.ready.wait(), feed.settings.db_connect_timeout)
+        await asyncio.wait_for(feed.ready.wait(), wait)
     except TimeoutError:
         raise unavailable("The live feed is not connected yet; retry shortly.") from None
+    # `ready` is then at or after every change committed before this request (unless the
+    # feed is reconnecting: then it is not worth a wait).
+    with suppress(TimeoutError):
+        async with asyncio.timeout(wait):
+            await feed.sync()
     async with db.transaction() as work:
         if query.list_id is not None and not await events.list_visible(work, query.list_id):
             raise not_found("list", query.list_id)
@@ -172,14 +181,24 @@ class Stream:
             "id": event.id,
             "kind": event.kind,
             "list_id": event.list_id,
-            "at": event.at,
+            "at": datetime.fromisoformat(event.at),
             **event.payload,
         }
         if "todos" in body:
-            body["todos"] = [TODOS.body(state, self.todos_base) for state in body["todos"]]
+            body["todos"] = [TODOS.body(_times(state), self.todos_base) for state in body["todos"]]
         if "list" in body:
-            body["list"] = LISTS.body(body["list"], self.lists_base)
+            body["list"] = LISTS.body(_times(body["list"]), self.lists_base)
         return body
+
+
+def _times(state: dict[str, Any]) -> dict[str, Any]:
+    """The row as the table's JSON has it, with its times as datetimes again: written by
+    orjson, they read exactly as in the API's responses (PostgreSQL's JSON drops trailing
+    zeros of the fraction)."""
+    return {
+        name: datetime.fromisoformat(value) if name in TIME_COLUMNS else value
+        for name, value in state.items()
+    }
 
 
 def _release(feed: Feed, sub: Subscription, scopes: Scopes, key: str, scope: Visibility) -> None:

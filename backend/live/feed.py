@@ -104,7 +104,9 @@ class Feed:
         self.ready = asyncio.Event()  # the position is known
         self.connected = asyncio.Event()
         self.closing = False
-        self.fetches = 0  # reads of the table: tests wait on it
+        self.fetches = 0  # reads of the table done
+        self._reads_started = 0
+        self._read_done = asyncio.Event()  # replaced after each read
         self._wake = asyncio.Event()
         self._lost = False
         self._tick = False  # a heartbeat tick is due: prune
@@ -124,6 +126,14 @@ class Feed:
         self.subscriptions.add(sub)
         self.streams += 1
         return sub
+
+    async def sync(self) -> None:
+        """Return once the feed has read the table after this call: every event final by
+        then has been handed out. (Waits for a reconnection, if one is going on.)"""
+        target = self._reads_started + 1
+        self._wake.set()
+        while self.fetches < target:
+            await self._read_done.wait()
 
     def unsubscribe(self, sub: Subscription) -> None:
         if sub in self.subscriptions:
@@ -240,8 +250,11 @@ class Feed:
         """Hand out every final event after the position; True if some are held back."""
         assert self.position is not None
         while True:
+            self._reads_started += 1
             batch = await events.final_after(conn, self.position, BATCH)
             self.fetches += 1
+            done, self._read_done = self._read_done, asyncio.Event()
+            done.set()
             if batch.events:
                 self.position = batch.events[-1].position
                 self._publish(batch.events)
