@@ -53,11 +53,12 @@ class Stream:
             raise EOFError("the stream ended")
 
     async def event(self, limit_s: float = LIMIT_S) -> Message:
-        """The next event, skipping comments (keep-alives)."""
-        while True:
-            message = await self.next(limit_s)
-            if message.kind != "comment":
-                return message
+        """The next event, skipping comments (keep-alives): one deadline for all of it."""
+        async with asyncio.timeout(limit_s):
+            while True:
+                message = await self.next(limit_s)
+                if message.kind != "comment":
+                    return message
 
     async def ready(self) -> Message:
         """Events up to and including `ready` (the history of a resume comes before it)."""

@@ -173,18 +173,22 @@ class Feed:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _run(self) -> None:
+        """Connect, serve, and on any failure start again after a growing pause: the feed
+        must outlive a restarted database, a killed connection, and its own bugs."""
         delay = RECONNECT_FIRST
         while not self.closing:
             try:
                 conn = await self._connect()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-                log.warning("event listener cannot connect (%s); retrying", error)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
+                log.warning("event listener cannot connect (%s); retrying", e)
             else:
                 delay = RECONNECT_FIRST
                 try:
                     await self._serve(conn)
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
                     log.warning("event listener lost its connection; reconnecting")
+                except Exception:
+                    log.exception("event listener failed; restarting it")
                 finally:
                     self.connected.clear()
                     conn.terminate()
