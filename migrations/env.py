@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -12,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend.data.models import Base
-from backend.runtime.config import asyncpg_url
+from backend.runtime.config import asyncpg_url, database_url_from_env
 from backend.runtime.migrate import MIGRATION_LOCK_KEY
 
 config = context.config
@@ -23,7 +22,7 @@ target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    url = config.get_main_option("sqlalchemy.url") or database_url_from_env()
     if not url:
         raise SystemExit(
             "DATABASE_URL is not set (or use `todoapp db ...` for the embedded server)"

@@ -40,6 +40,7 @@ def free_port() -> int:
 
 class Server(subprocess.Popen[str]):
     log: list[str]
+    reader: threading.Thread  # reads the output into log; done once the process exited
 
 
 @contextmanager
@@ -63,13 +64,29 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
                 break
         else:
             raise AssertionError("server exited before listening:\n" + "".join(seen))
+        if "PORT" in env:
+            accepting(int(env["PORT"]))
         proc.log = seen
-        threading.Thread(target=seen.extend, args=(proc.stdout,), daemon=True).start()
+        proc.reader = threading.Thread(target=seen.extend, args=(proc.stdout,), daemon=True)
+        proc.reader.start()
         yield proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def accepting(port: int, limit_s: float = 30) -> None:
+    """Until the port takes connections: granian logs "Started worker-" a moment before
+    the worker listens. A refused connect answers at once, so this waits on that state."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=limit_s).close()
+            return
+        except ConnectionRefusedError:
+            continue
+    raise AssertionError(f"nothing accepts connections on port {port}")
 
 
 @asynccontextmanager

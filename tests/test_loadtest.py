@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 
 import httpx
 import pytest
@@ -12,6 +14,8 @@ from sqlalchemy import text
 
 from backend.runtime import cli
 from todoapp_tools import loadtest
+
+from .servers import TODOAPP
 
 
 async def test_loadtest_reports_and_verifies(live_server: str, clean_db: object) -> None:
@@ -48,6 +52,32 @@ async def test_loadtest_command_prints_json_and_exits_0(
     assert out["requests"] == sum(int(n) for n in out["statuses"].values())
 
 
+async def test_loadtest_command_shows_only_its_progress_line_and_report(
+    live_server: str, clean_db: object
+) -> None:
+    """As a user runs it, at the default log level: no per-request log lines from the
+    HTTP client over the progress line (a 5-second run used to print ~2,500)."""
+    argv = ["loadtest", "--url", live_server, "--clients", "2", "--duration", "1"]
+    proc = await asyncio.create_subprocess_exec(
+        *TODOAPP,
+        *argv,
+        env={**os.environ, "LOG_LEVEL": "INFO"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = (stream.decode() for stream in await proc.communicate())
+
+    assert proc.returncode == 0, out + err
+    assert "HTTP Request:" not in out + err
+    # stderr is the progress line, redrawn in place, and nothing else.
+    redraws = [part for part in re.split(r"[\r\n]", err) if part.strip()]
+    assert redraws, "no progress line"
+    progress = re.compile(r"\[ *[\d.]+/1s\] \d+ requests, +\d+ req/s, \d+ errors *")
+    assert all(progress.fullmatch(part) for part in redraws), redraws
+    assert "verification: OK" in out
+    assert re.match(r"\d+ requests in [\d.]+ s with 2 clients", out), out
+
+
 async def test_verification_catches_a_lost_write(live_client: httpx.AsyncClient) -> None:
     created = (await live_client.post("/api/todos", json={"title": "kept"})).json()
     report = loadtest.Report(url="", clients=1, duration_s=0, list_id=created["list_id"])
@@ -63,3 +93,20 @@ async def test_verification_catches_a_lost_write(live_client: httpx.AsyncClient)
     assert any("10000000: GET 404" in f for f in report.failures)
     assert any(f"todo {created['id']}: completed=False" in f for f in report.failures)
     assert any("holds 1 todos; acknowledged 2" in f for f in report.failures)
+
+
+async def test_verification_reads_a_full_page_listing(live_client: httpx.AsyncClient) -> None:
+    """Exactly one full page (1,000 todos, no next link) is still checked id by id."""
+    created = await live_client.post("/api/todos", json=[{"title": f"t{i}"} for i in range(1000)])
+    assert created.status_code == 201
+    todos = created.json()
+    stray = todos[-1]["id"]  # in the list, but never acknowledged to the load test
+    report = loadtest.Report(url="", clients=1, duration_s=0, list_id=todos[0]["list_id"])
+    state = loadtest.ClientState(
+        todos={t["id"]: loadtest.Expected(title=t["title"]) for t in todos}
+    )
+    del state.todos[stray]
+
+    await loadtest._verify(live_client, report, [state], concurrency=8)
+
+    assert f"unacknowledged todos listed: [{stray}]" in report.failures

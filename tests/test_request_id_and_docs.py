@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from backend import create_app
+from backend.edge import requestid
 from backend.runtime.config import Settings
 
 
@@ -41,6 +43,10 @@ async def test_errors_carry_the_request_id_and_log_it(
     assert response.headers["x-request-id"] == "trace-me"
     tagged = [r for r in caplog.records if getattr(r, "request_id", None) == "trace-me"]
     assert any("database" in r.getMessage() for r in tagged)
+    # LOG_FORMAT=json: the same line as one JSON object, with the id.
+    line = requestid.formatter("json").format(tagged[0])
+    assert "\n" not in line
+    assert json.loads(line)["request_id"] == "trace-me"
 
 
 async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None:
@@ -51,7 +57,8 @@ async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None
     assert {"get", "patch", "delete"} <= set(paths["/api/todos/{todo_id}"])
     create = paths["/api/todos"]["post"]
     assert "201" in create["responses"] and "422" in create["responses"]
-    assert {p["name"] for p in paths["/api/todos"]["get"]["parameters"]} >= {
+    query = [p for p in paths["/api/todos"]["get"]["parameters"] if p.get("in") == "query"]
+    assert {p["name"] for p in query} >= {
         "list_id",
         "completed",
         "q",
@@ -62,4 +69,19 @@ async def test_openapi_document_and_docs_page(client: httpx.AsyncClient) -> None
     }
     docs = await client.get("/docs")
     assert docs.status_code == 200
-    assert "openapi.json" in docs.text
+    assert docs.text.startswith("<!doctype html>")
+    assert "//" not in docs.text.replace("<!doctype", "")  # no URL of another host
+    init = await client.get("/docs/init.js")
+    assert init.headers["content-type"].startswith("text/javascript")
+    assert '"/openapi.json"' in init.text
+
+
+async def test_docs_serve_only_the_assets_the_page_uses(client: httpx.AsyncClient) -> None:
+    css = await client.get("/docs/assets/swagger-ui.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"] == "text/css; charset=utf-8"
+    assert "default-src 'none'" in css.headers["content-security-policy"]
+    for other in ("swagger-editor-bundle.js", "..%2F..%2Fcore.py", "%2Fetc%2Fpasswd", "LICENSE"):
+        response = await client.get(f"/docs/assets/{other}")
+        assert response.status_code == 404, other
+        assert response.headers["content-type"] == "application/problem+json"

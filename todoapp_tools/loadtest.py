@@ -7,38 +7,38 @@ end the run verifies that
 
 * every acknowledged create is readable, with the last acknowledged `completed` and title;
 * no acknowledged delete is still readable;
-* the list's counts (and, where the API pages through it, its ids) match what was created.
+* the list's counts and its ids (all pages, following `Link: rel="next"`) match what was
+  created.
 
 A request whose outcome is unknown (5xx, connection error) makes the todo it touched
 "uncertain": it is not checked, and the totals allow for it. Throughput, latency percentiles
-and statuses are printed; the exit status is 1 when verification fails.
+and statuses are printed; the exit status is 1 when verification fails. While it runs, the
+HTTP client's per-request log lines are silenced: the output is the progress line and the
+report.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import random
 import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
 
 import httpx
 
-# (operation, weight): roughly a UI session, reads outnumbering writes.
-MIX = (
-    ("list", 20),
-    ("get", 25),
-    ("create", 25),
-    ("toggle", 18),
-    ("rename", 7),
-    ("delete", 5),
-)
 VERIFY_RETRIES = 5
+# httpx logs every request at INFO (httpcore its connection steps at DEBUG): thousands of
+# lines a second over the progress line at the CLI's default level.
+HTTP_CLIENT_LOGGERS = ("httpx", "httpcore")
 
 
 @dataclass
@@ -95,7 +95,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 class Recorder:
     def __init__(self) -> None:
-        self.latencies: dict[str, list[float]] = {op: [] for op, _ in MIX}
+        self.latencies: dict[str, list[float]] = {op: [] for op in OPERATIONS}
         self.statuses: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.count = 0
@@ -114,17 +114,39 @@ class Recorder:
         return sorted(x for values in self.latencies.values() for x in values)
 
 
-async def _request(
-    client: httpx.AsyncClient, rec: Recorder, op: str, method: str, url: str, **kw: Any
-) -> httpx.Response | None:
-    start = time.perf_counter()
-    try:
-        response = await client.request(method, url, **kw)
-    except httpx.HTTPError as error:
-        rec.record(op, time.perf_counter() - start, None, type(error).__name__)
-        return None
-    rec.record(op, time.perf_counter() - start, response.status_code)
-    return response
+# --- the workload: one simulated client, one coroutine per operation ---------------------
+
+
+@dataclass
+class Worker:
+    """One simulated client: the shared connection pool, its own todos and random stream."""
+
+    client: httpx.AsyncClient
+    rec: Recorder
+    state: ClientState
+    list_id: int
+    rng: random.Random
+    name: str
+    serial: int = 0
+
+    async def request(self, op: str, method: str, url: str, **kw: Any) -> httpx.Response | None:
+        """The answer, recorded under `op`; None when there was none (transport error)."""
+        start = time.perf_counter()
+        try:
+            response = await self.client.request(method, url, **kw)
+        except httpx.HTTPError as error:
+            self.rec.record(op, time.perf_counter() - start, None, type(error).__name__)
+            return None
+        self.rec.record(op, time.perf_counter() - start, response.status_code)
+        return response
+
+    def pick(self) -> int:
+        """One of this client's live todos (the loop makes sure there is one)."""
+        return self.rng.choice(list(self.state.todos))
+
+    def title(self, what: str) -> str:
+        self.serial += 1
+        return f"{self.name} {what} {self.serial}"
 
 
 def _unknown_outcome(response: httpx.Response | None) -> bool:
@@ -132,68 +154,76 @@ def _unknown_outcome(response: httpx.Response | None) -> bool:
     return response is None or response.status_code >= 500
 
 
-async def _client(
-    client: httpx.AsyncClient,
-    rec: Recorder,
-    state: ClientState,
-    list_id: int,
-    deadline: float,
-    rng: random.Random,
-    name: str,
-) -> None:
-    ops = [op for op, _ in MIX]
-    weights = [w for _, w in MIX]
-    serial = 0
+async def list_todos(w: Worker, op: str) -> None:
+    await w.request(op, "GET", f"/api/todos?list_id={w.list_id}&limit=50")
+
+
+async def get_todo(w: Worker, op: str) -> None:
+    await w.request(op, "GET", f"/api/todos/{w.pick()}")
+
+
+async def create_todo(w: Worker, op: str) -> None:
+    title = w.title("todo")
+    r = await w.request(op, "POST", "/api/todos", json={"title": title, "list_id": w.list_id})
+    if r is not None and r.status_code == 201:
+        w.state.todos[r.json()["id"]] = Expected(False, title)
+    elif _unknown_outcome(r):
+        w.state.uncertain_creates += 1
+
+
+async def _patch(w: Worker, op: str, todo_id: int, name: str, value: bool | str) -> None:
+    """PATCH one field; remember the value if acknowledged, "unknown" if the outcome is."""
+    r = await w.request(op, "PATCH", f"/api/todos/{todo_id}", json={name: value})
+    if r is not None and r.status_code == 200:
+        setattr(w.state.todos[todo_id], name, value)
+    elif _unknown_outcome(r):
+        setattr(w.state.todos[todo_id], name, None)
+
+
+async def toggle_todo(w: Worker, op: str) -> None:
+    todo_id = w.pick()
+    await _patch(w, op, todo_id, "completed", w.rng.random() < 0.5)
+
+
+async def rename_todo(w: Worker, op: str) -> None:
+    todo_id = w.pick()
+    await _patch(w, op, todo_id, "title", w.title("renamed"))
+
+
+async def delete_todo(w: Worker, op: str) -> None:
+    todo_id = w.pick()
+    r = await w.request(op, "DELETE", f"/api/todos/{todo_id}")
+    if r is not None and r.status_code == 204:
+        del w.state.todos[todo_id]
+        w.state.deleted.add(todo_id)
+    elif _unknown_outcome(r):
+        del w.state.todos[todo_id]
+        w.state.maybe_deleted.add(todo_id)
+
+
+Operation = Callable[[Worker, str], Awaitable[None]]
+# operation -> (weight, coroutine): roughly a UI session, reads outnumbering writes.
+OPERATIONS: dict[str, tuple[int, Operation]] = {
+    "list": (20, list_todos),
+    "get": (25, get_todo),
+    "create": (25, create_todo),
+    "toggle": (18, toggle_todo),
+    "rename": (7, rename_todo),
+    "delete": (5, delete_todo),
+}
+
+
+async def _client(w: Worker, deadline: float) -> None:
+    names = list(OPERATIONS)
+    weights = [weight for weight, _ in OPERATIONS.values()]
     while time.monotonic() < deadline:
-        op = rng.choices(ops, weights)[0]
-        live = list(state.todos)
-        if not live and op != "list":
-            op = "create"
-        if op == "create":
-            serial += 1
-            title = f"{name} todo {serial}"
-            r = await _request(
-                client, rec, op, "POST", "/api/todos", json={"title": title, "list_id": list_id}
-            )
-            if r is not None and r.status_code == 201:
-                state.todos[r.json()["id"]] = Expected(False, title)
-            elif _unknown_outcome(r):
-                state.uncertain_creates += 1
-        elif op == "list":
-            await _request(client, rec, op, "GET", f"/api/todos?list_id={list_id}&limit=50")
-        elif op == "get":
-            todo_id = rng.choice(live)
-            await _request(client, rec, op, "GET", f"/api/todos/{todo_id}")
-        elif op == "toggle":
-            todo_id = rng.choice(live)
-            value = rng.random() < 0.5
-            r = await _request(
-                client, rec, op, "PATCH", f"/api/todos/{todo_id}", json={"completed": value}
-            )
-            if r is not None and r.status_code == 200:
-                state.todos[todo_id].completed = value
-            elif _unknown_outcome(r):
-                state.todos[todo_id].completed = None
-        elif op == "rename":
-            todo_id = rng.choice(live)
-            serial += 1
-            title = f"{name} renamed {serial}"
-            r = await _request(
-                client, rec, op, "PATCH", f"/api/todos/{todo_id}", json={"title": title}
-            )
-            if r is not None and r.status_code == 200:
-                state.todos[todo_id].title = title
-            elif _unknown_outcome(r):
-                state.todos[todo_id].title = None
-        elif op == "delete":
-            todo_id = rng.choice(live)
-            r = await _request(client, rec, op, "DELETE", f"/api/todos/{todo_id}")
-            if r is not None and r.status_code == 204:
-                del state.todos[todo_id]
-                state.deleted.add(todo_id)
-            elif _unknown_outcome(r):
-                del state.todos[todo_id]
-                state.maybe_deleted.add(todo_id)
+        op = w.rng.choices(names, weights)[0]
+        if not w.state.todos and op != "list":
+            op = "create"  # the others need a todo of this client's
+        await OPERATIONS[op][1](w, op)
+
+
+# --- verification: what the server holds against what it acknowledged -------------------
 
 
 async def _get_retrying(client: httpx.AsyncClient, url: str) -> httpx.Response:
@@ -211,86 +241,114 @@ async def _get_retrying(client: httpx.AsyncClient, url: str) -> httpx.Response:
     raise AssertionError("unreachable")
 
 
-async def _list_ids(client: httpx.AsyncClient, list_id: int) -> list[int] | None:
-    """All todo ids of the list, following Link rel="next" pages where the API has them;
-    None if the list is longer than one page and the API cannot page."""
-    limit = 1000
-    url: str | None = f"/api/todos?list_id={list_id}&limit={limit}"
+async def _list_ids(client: httpx.AsyncClient, list_id: int) -> list[int]:
+    """All todo ids of the list, following the Link rel="next" pages."""
+    url: str | None = f"/api/todos?list_id={list_id}&limit=1000"
     ids: list[int] = []
     while url:
         response = await _get_retrying(client, url)
         response.raise_for_status()
-        page = response.json()
-        items = page["items"] if isinstance(page, dict) and "items" in page else page
-        ids += [item["id"] for item in items]
+        ids += [item["id"] for item in response.json()]
         url = response.links.get("next", {}).get("url")
-        if url is None and len(items) >= limit:
-            return None
     return ids
 
 
-async def _verify(
-    client: httpx.AsyncClient, report: Report, states: list[ClientState], concurrency: int
-) -> None:
-    known: dict[int, Expected] = {}
-    deleted: set[int] = set()
-    maybe_deleted: set[int] = set()
-    uncertain_creates = 0
+def _merge(states: list[ClientState]) -> ClientState:
+    """All clients' knowledge as one (each client's todos are its own)."""
+    merged = ClientState()
     for state in states:
-        known.update(state.todos)
-        deleted |= state.deleted
-        maybe_deleted |= state.maybe_deleted
-        uncertain_creates += state.uncertain_creates
-    report.expected_in_list = len(known)
-    report.uncertain = uncertain_creates + len(maybe_deleted)
+        merged.todos.update(state.todos)
+        merged.deleted |= state.deleted
+        merged.maybe_deleted |= state.maybe_deleted
+        merged.uncertain_creates += state.uncertain_creates
+    return merged
+
+
+def _compare(todo_id: int, expected: Expected | None, response: httpx.Response) -> list[str]:
+    """What is wrong with the GET of a todo; `expected` None: an acknowledged delete."""
+    status = response.status_code
+    if expected is None:
+        return [] if status == 404 else [f"deleted todo {todo_id}: GET {status}"]
+    if status != 200:
+        return [f"acknowledged todo {todo_id}: GET {status}"]
+    body = response.json()
+    failures = []
+    if expected.completed is not None and body["completed"] != expected.completed:
+        failures.append(
+            f"todo {todo_id}: completed={body['completed']}, acknowledged {expected.completed}"
+        )
+    if expected.title is not None and body["title"] != expected.title:
+        failures.append(f"todo {todo_id}: title {body['title']!r}, acknowledged {expected.title!r}")
+    return failures
+
+
+async def _check_todos(
+    client: httpx.AsyncClient, report: Report, acked: ClientState, concurrency: int
+) -> None:
     gate = asyncio.Semaphore(concurrency)
 
     async def check(todo_id: int, expected: Expected | None) -> None:
         async with gate:
             response = await _get_retrying(client, f"/api/todos/{todo_id}")
-        if expected is None:  # acknowledged delete
-            if response.status_code != 404:
-                report.failures.append(f"deleted todo {todo_id}: GET {response.status_code}")
-            return
-        if response.status_code != 200:
-            report.failures.append(f"acknowledged todo {todo_id}: GET {response.status_code}")
-            return
-        body = response.json()
-        if expected.completed is not None and body["completed"] != expected.completed:
-            report.failures.append(
-                f"todo {todo_id}: completed={body['completed']}, acknowledged {expected.completed}"
-            )
-        if expected.title is not None and body["title"] != expected.title:
-            report.failures.append(
-                f"todo {todo_id}: title {body['title']!r}, acknowledged {expected.title!r}"
-            )
-        report.verified_todos += 1
+        report.failures += _compare(todo_id, expected, response)
+        if expected is not None and response.status_code == 200:
+            report.verified_todos += 1
 
     await asyncio.gather(
-        *(check(i, e) for i, e in known.items()), *(check(i, None) for i in deleted)
+        *(check(i, e) for i, e in acked.todos.items()), *(check(i, None) for i in acked.deleted)
     )
 
-    response = await _get_retrying(client, f"/api/lists/{report.list_id}")
+
+async def _check_list(
+    client: httpx.AsyncClient, report: Report, acked: ClientState, list_id: int
+) -> None:
+    """The list's counts, then its listing, against the acknowledged todos."""
+    response = await _get_retrying(client, f"/api/lists/{list_id}")
     if response.status_code != 200:
-        report.failures.append(f"list {report.list_id}: GET {response.status_code}")
+        report.failures.append(f"list {list_id}: GET {response.status_code}")
         return
     counts = response.json()
-    total = counts["active_count"] + counts["completed_count"]
-    report.listed = total
-    low, high = len(known), len(known) + report.uncertain
+    report.listed = total = counts["active_count"] + counts["completed_count"]
+    low, high = len(acked.todos), len(acked.todos) + report.uncertain
     if not low <= total <= high:
         report.failures.append(
-            f"list {report.list_id} holds {total} todos; acknowledged {low}"
+            f"list {list_id} holds {total} todos; acknowledged {low}"
             + (f" (+ up to {report.uncertain} uncertain)" if report.uncertain else "")
         )
-    ids = await _list_ids(client, report.list_id or 0)
-    if ids is not None:
-        missing = set(known) - set(ids)
-        if missing:
-            report.failures.append(f"acknowledged todos not listed: {sorted(missing)[:10]}")
-        unexpected = set(ids) - set(known) - maybe_deleted
-        if len(unexpected) > uncertain_creates:
-            report.failures.append(f"unacknowledged todos listed: {sorted(unexpected)[:10]}")
+    ids = set(await _list_ids(client, list_id))
+    missing = set(acked.todos) - ids
+    if missing:
+        report.failures.append(f"acknowledged todos not listed: {sorted(missing)[:10]}")
+    unexpected = ids - set(acked.todos) - acked.maybe_deleted
+    if len(unexpected) > acked.uncertain_creates:
+        report.failures.append(f"unacknowledged todos listed: {sorted(unexpected)[:10]}")
+
+
+async def _verify(
+    client: httpx.AsyncClient, report: Report, states: list[ClientState], concurrency: int
+) -> None:
+    acked = _merge(states)
+    report.expected_in_list = len(acked.todos)
+    report.uncertain = acked.uncertain_creates + len(acked.maybe_deleted)
+    await _check_todos(client, report, acked, concurrency)
+    await _check_list(client, report, acked, report.list_id or 0)
+
+
+# --- a run ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _quiet_http_client_logs() -> Iterator[None]:
+    """The HTTP client's loggers at WARNING for the run, as they were afterwards."""
+    loggers = [logging.getLogger(name) for name in HTTP_CLIENT_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 async def run(
@@ -306,46 +364,41 @@ async def run(
     report = Report(url=url, clients=clients, duration_s=duration)
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=request_timeout) as client:
-        name = f"loadtest-{uuid.uuid4().hex[:12]}"
-        response = await client.post("/api/lists", json={"name": name})
-        response.raise_for_status()
-        report.list_id = response.json()["id"]
-        rec = Recorder()
-        states = [ClientState() for _ in range(clients)]
-        start = time.monotonic()
-        deadline = start + duration
-        workers = [
-            asyncio.create_task(
-                _client(
-                    client,
-                    rec,
-                    states[i],
-                    report.list_id,
-                    deadline,
-                    random.Random(rng.random()),
-                    f"{name}/{i}",
-                )
-            )
-            for i in range(clients)
-        ]
-        ticker = (
-            asyncio.create_task(_progress(rec, start, duration, progress)) if progress else None
-        )
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            if ticker:
-                ticker.cancel()
-                progress.write("\n")  # type: ignore[union-attr]
-        elapsed = time.monotonic() - start
-        _summarise(report, rec, elapsed)
-        report.created = sum(len(s.todos) + len(s.deleted) for s in states)
-        report.deleted = sum(len(s.deleted) for s in states)
-        await _verify(client, report, states, max(clients, 4))
-        if not keep:
-            await client.delete(f"/api/lists/{report.list_id}")
+    with _quiet_http_client_logs():
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=request_timeout) as c:
+            name = f"loadtest-{uuid.uuid4().hex[:12]}"
+            response = await c.post("/api/lists", json={"name": name})
+            response.raise_for_status()
+            report.list_id = list_id = response.json()["id"]
+            rec = Recorder()
+            workers = [
+                Worker(c, rec, ClientState(), list_id, random.Random(rng.random()), f"{name}/{i}")
+                for i in range(clients)
+            ]
+            _summarise(report, rec, await _load(workers, rec, duration, progress))
+            states = [w.state for w in workers]
+            report.created = sum(len(s.todos) + len(s.deleted) for s in states)
+            report.deleted = sum(len(s.deleted) for s in states)
+            await _verify(c, report, states, max(clients, 4))
+            if not keep:
+                await c.delete(f"/api/lists/{list_id}")
     return report
+
+
+async def _load(
+    workers: list[Worker], rec: Recorder, duration: float, progress: TextIO | None
+) -> float:
+    """Runs the workers for `duration` seconds, redrawing the progress line; the time taken."""
+    start = time.monotonic()
+    tasks = [asyncio.create_task(_client(w, start + duration)) for w in workers]
+    ticker = asyncio.create_task(_progress(rec, start, duration, progress)) if progress else None
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        if ticker and progress:
+            ticker.cancel()
+            progress.write("\n")
+    return time.monotonic() - start
 
 
 def _summarise(report: Report, rec: Recorder, elapsed: float) -> None:

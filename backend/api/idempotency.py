@@ -21,6 +21,8 @@ from ..edge.problems import Problem
 from .validation import Handler, json_payload
 
 MAX_KEY_LENGTH = 255
+# Marks an @idempotent route (for the OpenAPI document: the header and the replay flag).
+IDEMPOTENT = "todoapp_idempotent"
 # Expired keys (older than 24 h) are purged by about one keyed POST in this many.
 PURGE_ONE_IN = 100
 
@@ -52,6 +54,7 @@ def idempotent(func: Handler) -> Handler:
             )
         return response
 
+    setattr(wrapper, IDEMPOTENT, True)
     return wrapper
 
 

@@ -34,6 +34,7 @@ def _cursor(last: Row) -> str:
 @validation.query(Page)
 @answers(list[ListOut], 422, 503)
 async def list_lists(query: Page) -> Response:
+    """A page of lists by id, each with the counts of its active and completed todos."""
     after = pagination.decode_cursor(query.cursor, "id")[1] if query.cursor else None
     async with db.transaction() if query.count else db.statement() as work:
         rows = await store.list_lists(work, after=after, limit=query.limit + 1)
@@ -46,6 +47,7 @@ async def list_lists(query: Page) -> Response:
 @idempotent
 @answers(ListOut, 400, 409, 415, 422, 503, status=201)
 async def create_list(data: ListCreate) -> Response:
+    """Create a list (names are unique: 409 if taken)."""
     async with db.transaction() as work:
         row = await store.create_list(work, data.name)
     return LISTS.one(row, 201)
@@ -54,6 +56,7 @@ async def create_list(data: ListCreate) -> Response:
 @bp.get("/<id:list_id>")
 @answers(ListOut, 404, 503)
 async def get_list(list_id: int) -> Response:
+    """One list, with its ETag (which covers its counts)."""
     return await LISTS.read(store.get_list, list_id)
 
 
@@ -61,6 +64,10 @@ async def get_list(list_id: int) -> Response:
 @validation.body(ListUpdate)
 @answers(ListOut, 400, 404, 409, 412, 415, 422, 503)
 async def update_list(list_id: int, data: ListUpdate) -> Response:
+    """Rename a list.
+
+    `If-Match` compares the list's own version, so new todos in it do not make a rename fail.
+    """
     versions = if_match_versions()
     async with db.transaction() as work:
         renamed = data.name is not None and await store.rename_list(
@@ -77,6 +84,7 @@ async def update_list(list_id: int, data: ListUpdate) -> Response:
 @bp.delete("/<id:list_id>")
 @answers(None, 404, 409, 412, 503, status=204)
 async def delete_list(list_id: int) -> Response:
+    """Delete a list and its todos (not the only list left: 409)."""
     versions = if_match_versions()
     async with db.transaction() as work:
         if not await store.delete_list(work, list_id, versions):

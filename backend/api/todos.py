@@ -58,6 +58,11 @@ def _fields(todo: TodoCreate) -> dict[str, Any]:
 @validation.query(TodoQuery)
 @answers(list[TodoOut], 422, 503)
 async def list_todos(query: TodoQuery) -> Response:
+    """A page of todos, filtered, searched and sorted.
+
+    `q` is full-text search on titles (English stemming, `websearch_to_tsquery` syntax) and
+    matches word prefixes too. Keyset pages: follow the `Link` header's `rel="next"` URL.
+    """
     sort = query.sort.lstrip("-")
     after = pagination.decode_cursor(query.cursor, query.sort) if query.cursor else None
     where = _filter(query)
@@ -85,6 +90,11 @@ async def list_todos(query: TodoQuery) -> Response:
 @idempotent
 @answers(CreatedTodos, 400, 415, 422, 503, status=201)
 async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:
+    """Create a todo, or up to 1,000 at once (all or none).
+
+    Without `list_id` it goes to the default list, without `order` to the end of its list;
+    a taken `order` shifts the todos from there on.
+    """
     if isinstance(data, list):
         return await _create_many(data)
     try:
@@ -139,6 +149,10 @@ async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
 @validation.query(TodoFilter)
 @answers(None, 422, 503, status=204)
 async def delete_todos(query: TodoFilter) -> Response:
+    """Delete the todos matching the filters (`completed=true&list_id=N`: clear completed).
+
+    Without any filter it deletes every todo.
+    """
     async with db.statement() as work:
         await store.delete_todos(work, _filter(query))
     return Response(status=204)
@@ -147,6 +161,7 @@ async def delete_todos(query: TodoFilter) -> Response:
 @bp.get("/<id:todo_id>")
 @answers(TodoOut, 404, 503)
 async def get_todo(todo_id: int) -> Response:
+    """One todo, with its ETag."""
     return await TODOS.read(store.get_todo, todo_id)
 
 
@@ -154,6 +169,10 @@ async def get_todo(todo_id: int) -> Response:
 @validation.body(TodoUpdate)
 @answers(TodoOut, 400, 404, 412, 415, 422, 503)
 async def update_todo(todo_id: int, data: TodoUpdate) -> Response:
+    """Change a todo's fields; `order` and `list_id` move it.
+
+    With `If-Match` the change happens only if nobody changed the todo since (else 412).
+    """
     changes = data.model_dump(exclude_unset=True)
     versions = if_match_versions()
     if PLACEMENT & changes.keys():
@@ -197,6 +216,7 @@ async def _why_not(todo_id: int) -> Problem:
 @bp.delete("/<id:todo_id>")
 @answers(None, 404, 412, 503, status=204)
 async def delete_todo(todo_id: int) -> Response:
+    """Delete a todo (with `If-Match`: only if it is unchanged)."""
     async with db.statement() as work:
         deleted = await store.delete_todo(work, todo_id, if_match_versions())
     if not deleted:

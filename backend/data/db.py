@@ -24,9 +24,8 @@ from typing import Any
 
 from quart import Quart, current_app, g
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 
@@ -63,11 +62,8 @@ def init_app(app: Quart, settings: Settings) -> None:
     async def open_engine() -> None:
         engine = create_engine(settings)
         app.extensions["db_engine"] = engine
-        # expire_on_commit=False: rows stay readable after commit without another SELECT.
-        app.extensions["db_transactions"] = async_sessionmaker(engine, expire_on_commit=False)
-        app.extensions["db_statements"] = async_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-        )
+        app.extensions["db_transactions"] = engine
+        app.extensions["db_statements"] = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @app.after_serving
     async def close_engine() -> None:
@@ -80,26 +76,29 @@ def engine() -> AsyncEngine:
 
 @dataclass(frozen=True, slots=True)
 class Work:
-    """A unit of work: the session it runs on and the actor it runs for."""
+    """A unit of work: the connection it runs on and the actor it runs for.
 
-    session: AsyncSession
+    A Core connection, not an ORM session: the queries are Core statements on tables, and a
+    session would only add its unit-of-work bookkeeping to every request."""
+
+    conn: AsyncConnection
     actor: Actor
 
     async def rows(self, stmt: Any) -> Sequence[Row]:
-        return (await self.session.execute(stmt)).mappings().all()
+        return (await self.conn.execute(stmt)).mappings().all()
 
     async def row(self, stmt: Any) -> Row | None:
         """The first row, or None."""
-        return (await self.session.execute(stmt)).mappings().first()
+        return (await self.conn.execute(stmt)).mappings().first()
 
     async def scalar(self, stmt: Any) -> Any:
-        return (await self.session.execute(stmt)).scalar()
+        return (await self.conn.execute(stmt)).scalar()
 
     async def rowcount(self, stmt: Any) -> int:
-        return (await self.session.execute(stmt)).rowcount  # type: ignore[attr-defined]
+        return (await self.conn.execute(stmt)).rowcount  # type: ignore[attr-defined]
 
     async def run(self, stmt: Any, params: Any = None) -> Any:
-        return await self.session.execute(stmt, params)
+        return await self.conn.execute(stmt, params)
 
 
 @asynccontextmanager
@@ -122,9 +121,9 @@ async def _work(kind: str) -> AsyncIterator[Work]:
     if joined is not None:
         yield joined
         return
-    sessions: async_sessionmaker[AsyncSession] = current_app.extensions[kind]
-    async with sessions() as session, session.begin():
-        g.db_work = work = Work(session, actors.current())
+    engine: AsyncEngine = current_app.extensions[kind]
+    async with engine.connect() as conn, conn.begin():
+        g.db_work = work = Work(conn, actors.current())
         try:
             yield work
         finally:

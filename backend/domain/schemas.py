@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from .limits import MAX_BULK, MAX_ORDER, NAME_MAX, TITLE_MAX
 
@@ -39,8 +40,29 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def examples(*values: Any) -> ConfigDict:
+    """A model's JSON schema for the OpenAPI document: its examples (for the docs page and
+    generated clients), and no `default: null` where null is not a value (see Absent)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        for field in schema.get("properties", {}).values():
+            if "default" in field and field["default"] is None:
+                del field["default"]
+        if values:
+            schema["examples"] = list(values)
+
+    return ConfigDict(json_schema_extra=extra)
+
+
+# A field that may be left out but is never null (in a patch, or in an answer): the schema
+# says `string`, not `string or null`.
+Absent = SkipJsonSchema[None]
+
+
 class Patch(Input):
     """A partial update: absent fields stay as they are; an explicit null is refused."""
+
+    model_config = examples()
 
     @field_validator("*", mode="before")
     @classmethod
@@ -51,6 +73,9 @@ class Patch(Input):
 
 
 class TodoCreate(Input):
+    """A new todo: without `list_id` in the default list, without `order` at its end."""
+
+    model_config = examples({"title": "Buy milk"}, {"title": "Call mom", "order": 1, "list_id": 2})
     title: Title
     completed: StrictBool = False
     order: Order | None = None
@@ -61,17 +86,25 @@ TodoCreateMany = Annotated[list[TodoCreate], Field(min_length=1, max_length=MAX_
 
 
 class NewTodos(RootModel[TodoCreate | TodoCreateMany]):
-    """POST /api/todos takes one todo, or an array of up to 1,000 (for the OpenAPI document)."""
+    """One todo, or an array of up to 1,000 created all or none."""
+
+    model_config = examples({"title": "Buy milk"}, [{"title": "Eggs"}, {"title": "Bread"}])
 
 
 class TodoUpdate(Patch):
-    title: Title | None = None
-    completed: StrictBool | None = None
-    order: Order | None = None
-    list_id: Id | None = None
+    """The fields to change; `order` and `list_id` move the todo."""
+
+    model_config = examples({"completed": True}, {"title": "Buy oat milk", "order": 1})
+    title: Title | Absent = None
+    completed: StrictBool | Absent = None
+    order: Order | Absent = None
+    list_id: Id | Absent = None
 
 
 class TodoBulkUpdate(Input):
+    """Toggle all: the state every matching todo gets."""
+
+    model_config = examples({"completed": True})
     completed: StrictBool
 
 
@@ -111,7 +144,23 @@ class EventQuery(Query):
     since: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
 
 
+TODO_EXAMPLE = {
+    "id": 1,
+    "list_id": 1,
+    "title": "Buy milk",
+    "completed": False,
+    "order": 1,
+    "version": 1,
+    "url": "http://127.0.0.1:8000/api/todos/1",
+    "created_at": "2026-01-02T09:30:00.123456Z",
+    "updated_at": "2026-01-02T09:30:00.123456Z",
+}
+
+
 class TodoOut(BaseModel):
+    """A todo; `version` is its ETag, `url` its address."""
+
+    model_config = examples(TODO_EXAMPLE)
     id: int
     list_id: int
     title: str
@@ -124,22 +173,47 @@ class TodoOut(BaseModel):
 
 
 class CreatedTodos(RootModel[TodoOut | list[TodoOut]]):
-    """What POST /api/todos answers: the todo, or the array of todos, it created."""
+    """The todo, or the array of todos, created."""
+
+    model_config = examples(TODO_EXAMPLE)
 
 
 class BulkResult(BaseModel):
+    """How many todos were changed."""
+
+    model_config = examples({"updated": 3})
     updated: int
 
 
 class ListCreate(Input):
+    """A new list; names are unique."""
+
+    model_config = examples({"name": "Groceries"})
     name: Name
 
 
 class ListUpdate(Patch):
-    name: Name | None = None
+    """A rename."""
+
+    model_config = examples({"name": "Shopping"})
+    name: Name | Absent = None
 
 
 class ListOut(BaseModel):
+    """A list with the counts of its todos; `version` is its ETag's first part."""
+
+    model_config = examples(
+        {
+            "id": 2,
+            "name": "Groceries",
+            "version": 1,
+            "active_count": 2,
+            "completed_count": 1,
+            "url": "http://127.0.0.1:8000/api/lists/2",
+            "created_at": "2026-01-02T09:30:00.123456Z",
+            "updated_at": "2026-01-02T09:30:00.123456Z",
+        }
+    )
     id: int
     name: str
     version: int
@@ -150,9 +224,48 @@ class ListOut(BaseModel):
     updated_at: datetime
 
 
+class FieldError(BaseModel):
+    """What is wrong, and where: a JSON pointer into the body, a query parameter or a header."""
+
+    model_config = examples()
+
+    pointer: str | Absent = None
+    parameter: str | Absent = None
+    header: str | Absent = None
+    detail: str
+
+
+class Health(BaseModel):
+    """The process answers."""
+
+    model_config = examples({"status": "ok"})
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """The database answers and its schema is at the migrations' head."""
+
+    model_config = examples({"status": "ready", "revision": "0002"})
+    status: Literal["ready"]
+    revision: str
+
+
 class Problem(BaseModel):
+    """An error (RFC 9457 problem details)."""
+
+    model_config = examples(
+        {
+            "type": "urn:todoapp:problem:validation-error",
+            "title": "Unprocessable Entity",
+            "status": 422,
+            "detail": "The request body is not valid.",
+            "errors": [{"pointer": "/title", "detail": "String should have at least 1 character"}],
+        }
+    )
     type: str
     title: str
     status: int
     detail: str
-    errors: list[dict[str, str]] | None = None
+    errors: list[FieldError] | Absent = None
+    # 412 only: the item as it is now (its ETag is in the ETag header).
+    current: dict[str, Any] | Absent = None

@@ -5,8 +5,9 @@ from __future__ import annotations
 from quart import Blueprint, Quart, Response
 from sqlalchemy import text
 
-from ..api.common import json_response
+from ..api.common import answers, json_response
 from ..data import db
+from ..domain.schemas import Health, Ready
 from ..runtime.migrate import head_revision
 from .problems import Problem
 
@@ -14,12 +15,16 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@answers(Health)
 async def healthz() -> Response:
+    """Liveness: the process answers (it does not ask the database)."""
     return json_response({"status": "ok"})
 
 
 @bp.get("/readyz")
+@answers(Ready, 503)
 async def readyz() -> Response:
+    """Readiness: the database answers and its schema is at the migrations' head."""
     async with db.engine().connect() as conn:
         # to_regclass: an unmigrated database has no version table yet (not an error).
         has_table = (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar()

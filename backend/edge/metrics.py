@@ -28,6 +28,7 @@ from quart import Blueprint, Quart, Response
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.pool.base import ConnectionPoolEntry
 
+from ..api.common import answers
 from .overload import ROUTE_KEY, ASGIApp, Receive, Scope, Send
 
 # Our requests take ~1-50 ms; the buckets resolve that range and the 503 region above it.
@@ -165,7 +166,9 @@ bp = Blueprint("metrics", __name__)
 
 
 @bp.get("/metrics")
+@answers(str, media_type=CONTENT_TYPE_LATEST)
 async def metrics() -> Response:
+    """Prometheus metrics of all worker processes (text exposition format)."""
     if get().multiprocess:
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(registry)

@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 import tempfile
 from dataclasses import replace
+from importlib.metadata import PackageNotFoundError, version
 
 from ..edge import requestid
 from .config import Settings
@@ -46,11 +48,16 @@ def serve(args: argparse.Namespace) -> int:
     return servers.run(settings.server, settings)
 
 
-def db(args: argparse.Namespace) -> int:
+def db(alembic_args: list[str]) -> int:
+    """`todoapp db ARGS...`: Alembic's own command line. Its arguments are read before the
+    database starts, so `todoapp db`, `-h` and bad arguments answer at once."""
     from . import migrate
 
+    options = migrate.parse_cli(alembic_args)  # exits on -h / --help and on errors
+    if options is None:
+        return 2  # no command: Alembic's usage was printed
     settings = resolve_database(Settings.from_env())
-    return migrate.run_cli(args.alembic_args, settings.database_url or "")
+    return migrate.run_cli(options, settings.database_url or "")
 
 
 def seed(args: argparse.Namespace) -> int:
@@ -72,6 +79,7 @@ def loadtest(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="todoapp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("serve", help="migrate, then serve the API and the web app")
@@ -83,13 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=serve)
 
-    p = commands.add_parser(
+    # Listed for `todoapp -h`; main() hands its arguments to Alembic's parser untouched.
+    commands.add_parser(
         "db",
-        help="Alembic against the app's database, e.g. `todoapp db upgrade head`",
+        help="Alembic against the app's database, e.g. `todoapp db upgrade head` (-h: its help)",
         add_help=False,
     )
-    p.add_argument("alembic_args", nargs=argparse.REMAINDER)
-    p.set_defaults(func=db)
 
     p = commands.add_parser("seed", help="load a few example lists and todos (idempotent)")
     p.set_defaults(func=seed)
@@ -107,10 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("todoapp")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["db"]:
+        # Not through argparse: it cannot pass `-h` or `--sql` on to a REMAINDER argument.
+        _configure_logging()
+        return db(argv[1:])
     args = build_parser().parse_args(argv)
-    requestid.configure_logging(os.environ.get("LOG_LEVEL", "INFO").upper())
+    _configure_logging()
     return args.func(args)
+
+
+def _configure_logging() -> None:
+    settings = Settings.from_env()
+    requestid.configure_logging(settings.log_level, settings.log_format)
 
 
 if __name__ == "__main__":

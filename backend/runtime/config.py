@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import platformdirs
 
@@ -15,6 +16,13 @@ def _int(name: str, default: int) -> int:
 
 def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
+
+
+def log_format() -> str:
+    value = os.environ.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return value
 
 
 def default_data_dir() -> Path:
@@ -35,6 +43,7 @@ class Settings:
     db_connect_timeout: float = 3.0
     db_statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
     # Backpressure and serving: per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
@@ -49,7 +58,7 @@ class Settings:
     def from_env(cls) -> Settings:
         origins = os.environ.get("CORS_ORIGINS", "")
         return cls(
-            database_url=os.environ.get("DATABASE_URL") or None,
+            database_url=database_url_from_env(),
             host=os.environ.get("HOST", cls.host),
             port=_int("PORT", cls.port),
             workers=_int("WORKERS", cls.workers),
@@ -60,6 +69,7 @@ class Settings:
             db_connect_timeout=_float("DB_CONNECT_TIMEOUT", cls.db_connect_timeout),
             db_statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", cls.db_statement_timeout_ms),
             log_level=os.environ.get("LOG_LEVEL", cls.log_level).upper(),
+            log_format=log_format(),
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
             server=os.environ.get("SERVER", cls.server).lower(),
@@ -68,6 +78,27 @@ class Settings:
             events_queue=_int("EVENTS_QUEUE", cls.events_queue),
             max_streams=_int("MAX_STREAMS", cls.max_streams),
         )
+
+
+def database_url_from_env() -> str | None:
+    """DATABASE_URL, with the password of DATABASE_PASSWORD or DATABASE_PASSWORD_FILE put in
+    (percent-escaped), so a password with `@ : / # %` needs no escaping by hand."""
+    url = os.environ.get("DATABASE_URL") or None
+    password = os.environ.get("DATABASE_PASSWORD")
+    if os.environ.get("DATABASE_PASSWORD_FILE"):
+        # A secrets file (Docker, Kubernetes): one line; its newline is not the password's.
+        password = Path(os.environ["DATABASE_PASSWORD_FILE"]).read_text().rstrip("\r\n")
+    if url is None or not password:
+        return url
+    return with_password(url, password)
+
+
+def with_password(url: str, password: str) -> str:
+    """url with its password replaced by password, escaped for the userinfo part."""
+    parts = urlsplit(url)
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{hostport}"))
 
 
 def asyncpg_url(url: str) -> str:

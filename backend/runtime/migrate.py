@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from argparse import Namespace
 from functools import cache
 from pathlib import Path
 
@@ -48,15 +49,23 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def run_cli(argv: list[str], database_url: str) -> int:
+CLI = CommandLine(prog="todoapp db")
+
+
+def parse_cli(argv: list[str]) -> Namespace | None:
+    """Alembic's arguments (it exits on -h and on errors); None, after printing its usage,
+    when no command is given."""
+    options = CLI.parser.parse_args(argv)
+    if not hasattr(options, "cmd"):
+        CLI.parser.print_help()
+        return None
+    return options
+
+
+def run_cli(options: Namespace, database_url: str) -> int:
     """`todoapp db ARGS...` is `alembic ARGS...` against the resolved database."""
     os.environ["DATABASE_URL"] = database_url
-    cli = CommandLine(prog="todoapp db")
-    options = cli.parser.parse_args(argv)
-    if not hasattr(options, "cmd"):
-        cli.parser.print_help()
-        return 2
     config = alembic_config(database_url)
     config.cmd_opts = options
-    cli.run_cmd(config, options)
+    CLI.run_cmd(config, options)
     return 0

@@ -7,9 +7,14 @@ docs/benchmarks.md.
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import Any
 
+from ..edge import requestid
 from .config import Settings
+
+log = logging.getLogger("todoapp")
 
 APP = "backend.asgi:app"
 SERVERS = ("hypercorn", "uvicorn", "granian")
@@ -19,10 +24,14 @@ UVLOOP = sys.platform != "win32"
 def run(name: str, settings: Settings) -> int:
     if name not in SERVERS:
         raise SystemExit(f"unknown server {name!r}: choose one of {', '.join(SERVERS)}")
-    print(
-        f"todoapp serving on http://{settings.host}:{settings.port} "
-        f"({name}, {settings.workers} worker{'s' if settings.workers > 1 else ''})",
-        flush=True,
+    # A log line, not a print: with LOG_FORMAT=json every line of output is JSON.
+    log.info(
+        "todoapp serving on http://%s:%s (%s, %s worker%s)",
+        settings.host,
+        settings.port,
+        name,
+        settings.workers,
+        "s" if settings.workers > 1 else "",
     )
     return {"hypercorn": _hypercorn, "uvicorn": _uvicorn, "granian": _granian}[name](settings)
 
@@ -69,6 +78,7 @@ def _granian(settings: Settings) -> int:
     try:
         from granian import Granian
         from granian.constants import HTTPModes, Interfaces, Loops
+        from granian.log import LogLevels
     except ImportError as error:
         raise SystemExit("SERVER=granian needs `pip install todoapp[servers]`") from error
     Granian(
@@ -84,6 +94,19 @@ def _granian(settings: Settings) -> int:
         http=HTTPModes.http1,
         websockets=False,
         log_access=False,
+        log_level=LogLevels(settings.log_level.lower()),
+        log_dictconfig=granian_log_config(settings.log_format),
         workers_kill_timeout=10,
     ).serve()
     return 0
+
+
+def granian_log_config(log_format: str) -> dict[str, Any]:
+    """Granian's own lines (its Rust core logs to `_granian.*`) in our format, at LOG_LEVEL
+    (granian sets the level), without the noise. Granian replaces its defaults key by key."""
+    config = requestid.server_log_config(log_format)
+    config["loggers"] = {
+        name: {"handlers": ["todoapp"], "propagate": False}
+        for name in ("_granian", "granian.access")
+    }
+    return config

@@ -121,15 +121,7 @@ export const todos = {
   remove: (id) => request('DELETE', `/api/todos/${id}`),
   clearCompleted: (listId) =>
     request('DELETE', `/api/todos?${query({ list_id: listId, completed: true })}`),
-  // One request for the whole list. Returns false when this server has no bulk
-  // endpoint yet (404/405), so the caller can fall back to one PATCH per todo.
-  async toggleAll(listId, completed) {
-    try {
-      await request('PATCH', `/api/todos?${query({ list_id: listId })}`, { completed });
-      return true;
-    } catch (error) {
-      if (error.status === 404 || error.status === 405) return false;
-      throw error;
-    }
-  },
+  // One request for the whole list.
+  toggleAll: (listId, completed) =>
+    request('PATCH', `/api/todos?${query({ list_id: listId })}`, { completed }),
 };

@@ -19,7 +19,7 @@ let filter = 'all';
 function render() {
   const listName = store.currentList?.name;
   todoView.render({ items: store.items, filter, loading: store.loading, listName });
-  listsView.render({ lists: store.lists, currentId: store.listId });
+  listsView.render({ lists: store.listSummaries });
   document.title = listName ? `${listName} · todoapp` : 'todoapp';
 }
 
@@ -47,7 +47,9 @@ const router = new Router(async (place) => {
     return;
   }
   const id = place.listId ?? store.defaultListId;
-  if (id !== store.listId) await store.selectList(id);
+  // The server keeps at least one list; should there be none, the user makes one.
+  if (id === null) notice.show('There are no lists yet. Create one to start.');
+  if (id !== store.listId || id === null) await store.selectList(id);
   else render();
 });
 
@@ -63,18 +65,16 @@ listsView.bindRename((id, name) => store.renameList(id, name));
 listsView.bindDelete(async (id, name) => {
   const sure = await confirmDialog.ask(`Delete the list “${name}” and all its todos?`);
   if (!sure) return;
+  const leaving = id === store.listId;
   const deleting = store.deleteList(id);
   // Leave the deleted list at once (replace: its URL is dead); come back if refused.
-  if (id === store.listId) {
-    await router.goToList(store.defaultListId, { replace: true, isDefault: true });
-  }
-  await deleting;
+  if (leaving) await router.goToList(store.defaultListId, { replace: true, isDefault: true });
+  if (!(await deleting) && leaving) await router.goToList(id, { replace: true });
 });
 
 async function start() {
   try {
     await store.loadLists();
-    if (!store.lists.length) await store.createList('Inbox');
   } catch (error) {
     store.loading = false;
     render();

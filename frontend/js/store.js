@@ -43,11 +43,6 @@ export class Store {
   onError(fn) { this.errorListeners.add(fn); }
 
   emit() {
-    const current = this.currentList;
-    if (current && !this.loading) {
-      current.active_count = this.items.filter((t) => !t.completed).length;
-      current.completed_count = this.items.length - current.active_count;
-    }
     for (const fn of this.listeners) fn(this);
   }
 
@@ -63,11 +58,28 @@ export class Store {
   }
 
   get currentList() {
-    return this.lists.find((l) => l.id === this.listId) || null;
+    return this.listId === null ? null : this.lists.find((l) => l.id === this.listId) || null;
   }
 
   hasList(id) {
     return this.lists.some((l) => l.id === id);
+  }
+
+  // The lists as the app shows them. Counts are live for the list on screen (a local
+  // change shows at once) and the server's last word for the others. The server refuses
+  // to delete a user's last list, so the only saved list is not offered for deletion.
+  get listSummaries() {
+    const current = this.currentList;
+    const live = current && !this.loading ? this.liveCounts() : null;
+    const deletable = this.lists.filter((l) => l.id !== null).length > 1;
+    return this.lists.map((l) => (l === current
+      ? { ...l, ...live, current: true, deletable }
+      : { ...l, current: false, deletable }));
+  }
+
+  liveCounts() {
+    const active = this.items.filter((t) => !t.completed).length;
+    return { active_count: active, completed_count: this.items.length - active };
   }
 
   async loadLists() {
@@ -80,10 +92,14 @@ export class Store {
   // user has already left is ignored.
   async selectList(id) {
     const token = ++this.loadToken;
+    const left = this.currentList;
+    // The list left behind keeps the counts it had on screen (newer than the server's).
+    if (left && !this.loading) Object.assign(left, this.liveCounts());
     this.listId = id;
     this.items = [];
-    this.loading = true;
+    this.loading = id !== null; // no list (the user has none): nothing to load
     this.emit();
+    if (id === null) return;
     try {
       const todos = await this.api.todos.all(id);
       if (token !== this.loadToken) return;
@@ -145,6 +161,8 @@ export class Store {
       this.lists.splice(index, 0, list);
       this.emit();
       this.fail(`Could not delete the list ${quoted(list.name)}: ${error.message}`);
+      // 409: it is the user's last list, so the others were deleted elsewhere: catch up.
+      if (error.status === 409) await this.loadLists().catch(() => {});
       return false;
     }
   }
@@ -175,6 +193,10 @@ export class Store {
   // Resolves to true when saved, false when refused (the caller gives the text back).
   async add(title) {
     const listId = this.listId;
+    if (listId === null) {
+      this.fail('Create a list first: your todos go into a list.');
+      return false;
+    }
     const item = {
       key: `new-${nextKey++}`, id: null, title, completed: false, order: Infinity,
       saved: null, pending: 1, gone: false, chain: Promise.resolve(),
@@ -310,9 +332,8 @@ export class Store {
     // Counted as pending, so that answers to earlier changes do not show the old state.
     for (const t of saved) t.pending += 1;
     await settle(saved);
-    let bulk = false;
     try {
-      bulk = await this.api.todos.toggleAll(listId, completed);
+      await this.api.todos.toggleAll(listId, completed);
     } catch (error) {
       for (const t of saved) {
         t.pending -= 1;
@@ -322,12 +343,9 @@ export class Store {
       this.fail(`Could not update all todos: ${error.message}`);
       return;
     }
-    for (const t of saved) t.pending -= 1;
-    if (bulk) {
-      for (const t of saved) t.saved.completed = completed;
-    } else {
-      // Older server: one PATCH per todo, each rolled back on its own.
-      for (const t of saved) this.sendUpdate(t, { completed });
+    for (const t of saved) {
+      t.pending -= 1;
+      t.saved.completed = completed;
     }
     // Todos whose POST is still in flight get their change when it answers (see add).
     this.emit();

@@ -6,6 +6,8 @@ import re
 
 import httpx
 from playwright.async_api import Page, expect
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .conftest import (
     Gate,
@@ -42,6 +44,11 @@ async def test_sidebar_lists_with_active_counts(page: Page, live_client: httpx.A
     await add_todos(page, "one")
     await expect(sidebar_item(page, "Inbox").locator(".list-count")).to_have_text("1")
     await expect(sidebar_item(page, "Inbox")).to_have_class(has_class("current"))
+    # A list left behind keeps the count it had on screen.
+    await sidebar_item(page, "Groceries").locator("a").click()
+    await expect(sidebar_item(page, "Groceries")).to_have_class(has_class("current"))
+    await todo_items(page).first.locator(".toggle").check()
+    await expect(page.locator(".lists .list-count")).to_have_text(["1", "1"])
 
 
 async def test_default_list_is_shown_at_root(page: Page) -> None:
@@ -152,6 +159,8 @@ async def test_delete_list_asks_first_and_leaves_it(
     await expect(page).to_have_url(re.compile(r"/$"))  # back on the default list
     await expect(page.locator(".list-title")).to_have_text("Inbox")
     assert (await live_client.get(f"/api/lists/{list_id}")).status_code == 404
+    # Inbox is the only list now: it is not offered for deletion any more.
+    await expect(sidebar_item(page, "Inbox").locator(".delete-list")).to_be_disabled()
 
 
 async def test_escape_in_the_confirm_dialog_keeps_the_list(
@@ -167,8 +176,81 @@ async def test_escape_in_the_confirm_dialog_keeps_the_list(
     assert (await live_client.get("/api/lists/2")).status_code == 200
 
 
-async def test_the_last_list_cannot_be_deleted(page: Page) -> None:
-    await expect(sidebar_item(page, "Inbox").locator(".delete-list")).to_be_disabled()
+ONLY_LIST_HINT = "Your only list cannot be deleted. Create another list first."
+
+
+async def test_the_only_list_is_not_offered_for_deletion_and_says_why(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    delete = sidebar_item(page, "Inbox").locator(".delete-list")
+    await expect(delete).to_be_disabled()
+    await expect(delete).to_have_accessible_description(ONLY_LIST_HINT)
+    await expect(delete).to_have_attribute("title", ONLY_LIST_HINT)
+    # Still reachable from the keyboard (so the reason can be heard), but it does nothing.
+    await delete.focus()
+    await expect(delete).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("dialog.confirm")).to_be_hidden()
+    await add_todos(page, "sentinel")  # a later request: a stray DELETE would be earlier
+    assert (await live_client.get("/api/lists/1")).status_code == 200
+
+    # With a second list, both can be deleted.
+    await page.locator(".new-list").fill("Work")
+    async with page.expect_response(lambda r: r.url.endswith("/api/lists")):
+        await page.locator(".new-list").press("Enter")
+    await expect(delete).to_be_enabled()
+    await expect(delete).to_have_accessible_description("")
+    await expect(sidebar_item(page, "Work").locator(".delete-list")).to_be_enabled()
+
+
+async def test_the_server_refusing_to_delete_the_last_list_is_rolled_back(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    """Another client deleted the other list meanwhile: this page still offers deleting
+    "Work", and the server refuses (409, last list). The list stays, the page comes back
+    to it, shows the server's words, and catches up with the lists as they are."""
+    list_id = await make_list(live_client, "Work", "report")
+    await open_app(page, f"/lists/{list_id}")
+    assert (await live_client.delete("/api/lists/1")).status_code == 204  # Inbox, elsewhere
+
+    await sidebar_item(page, "Work").locator(".delete-list").click()
+    async with page.expect_response(lambda r: r.request.method == "DELETE") as answer:
+        await page.locator("dialog.confirm .confirm-ok").click()
+    assert (await answer.value).status == 409
+    await expect(page.locator(".notice")).to_contain_text(
+        "Could not delete the list “Work”: This is your only list"
+    )
+    await expect(page.locator(".lists .list-name")).to_have_text(["Work"])
+    await expect(sidebar_item(page, "Work").locator(".delete-list")).to_be_disabled()
+    await expect(page).to_have_url(re.compile(rf"/lists/{list_id}$"))
+    await expect(todo_items(page)).to_have_text(["report"])
+    assert (await live_client.get(f"/api/lists/{list_id}")).status_code == 200
+
+
+async def test_with_no_list_at_all_the_app_creates_none_itself(
+    page: Page, live_client: httpx.AsyncClient, clean_db: AsyncEngine
+) -> None:
+    """The server owns "there is always a list"; should it have none, the app says so and
+    the user makes one."""
+    async with clean_db.begin() as conn:
+        await conn.execute(text("DELETE FROM todo_lists"))
+    await open_app(page)
+    await expect(page.locator(".notice")).to_contain_text("There are no lists yet.")
+    await expect(page.locator(".lists li")).to_have_count(0)
+    new_todo = page.locator(".new-todo")
+    await new_todo.fill("homeless")
+    await new_todo.press("Enter")
+    await expect(page.locator(".notice")).to_contain_text("Create a list first")
+    await expect(new_todo).to_have_value("homeless")  # given back
+    await settled(page)
+    assert (await live_client.get("/api/lists")).json() == []
+
+    await page.locator(".new-list").fill("Home")
+    await page.locator(".new-list").press("Enter")
+    await expect(page.locator(".list-title")).to_have_text("Home")
+    await expect(page.locator(".todoapp")).to_have_attribute("aria-busy", "false")
+    await new_todo.press("Enter")
+    await expect(todo_items(page)).to_have_text(["homeless"])
 
 
 async def test_duplicate_list_name_is_explained_and_text_kept(
@@ -198,13 +280,19 @@ async def test_refused_rename_is_rolled_back(page: Page, live_client: httpx.Asyn
 
 
 async def test_refused_list_delete_puts_it_back(page: Page, live_client: httpx.AsyncClient) -> None:
-    await make_list(live_client, "Sticky")
-    await page.reload()
+    list_id = await make_list(live_client, "Sticky", "still here")
+    await open_app(page, f"/lists/{list_id}")
     await refuse(page, api_request("DELETE", r"/api/lists/\d+"), 503, "Try again later.")
     await sidebar_item(page, "Sticky").locator(".delete-list").click()
     await page.locator("dialog.confirm .confirm-ok").click()
-    await expect(page.locator(".notice")).to_contain_text("Could not delete the list “Sticky”")
+    await expect(page.locator(".notice")).to_contain_text(
+        "Could not delete the list “Sticky”: Try again later."
+    )
     await expect(page.locator(".lists .list-name")).to_have_text(["Inbox", "Sticky"])
+    # The app had left the list at once; it comes back to it.
+    await expect(page).to_have_url(re.compile(rf"/lists/{list_id}$"))
+    await expect(page.locator(".list-title")).to_have_text("Sticky")
+    await expect(todo_items(page)).to_have_text(["still here"])
 
 
 async def test_a_slow_answer_for_a_list_left_behind_is_ignored(

@@ -253,6 +253,19 @@ async def test_refused_toggle_all_is_rolled_back(page: Page) -> None:
     await expect(page.locator(".toggle-all")).not_to_be_checked()
 
 
+async def test_toggle_all_refused_as_unsupported_is_not_sent_one_by_one(page: Page) -> None:
+    """A 405 is a refusal like any other: rolled back, never retried as a PATCH per todo."""
+    await add_todos(page, "a", "b")
+    patches: list[str] = []
+    page.on("request", lambda r: patches.append(r.url) if r.method == "PATCH" else None)
+    await refuse(page, api_request("PATCH", r"/api/todos\?.*"), 405, "Not here.")
+    await page.locator(".toggle-all").click()
+    await expect(page.locator(".notice")).to_contain_text("Could not update all todos: Not here.")
+    await settled(page)
+    await expect(page.locator(".todo-list li.completed")).to_have_count(0)
+    assert len(patches) == 1, patches
+
+
 async def test_field_errors_are_shown_in_words(page: Page) -> None:
     await refuse(
         page,

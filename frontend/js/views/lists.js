@@ -1,16 +1,21 @@
 // The sidebar: the lists with their active counts, a field to create one, inline rename
 // and delete. On narrow screens the "Lists" button folds it into a menu. Like the todo
-// view it is keyed: each list keeps its <li>, so a rename in progress survives answers.
+// view it is keyed (see keyed.js): each list keeps its <li>, so a rename in progress
+// survives answers.
+
+import { KeyedList } from './keyed.js';
 
 export class ListsView {
   constructor(root) {
     this.root = root;
-    this.toggleButton = root.querySelector('.lists-toggle');
-    this.panel = root.querySelector('.lists-panel');
     this.list = root.querySelector('.lists');
+    const template = root.querySelector('.list-template');
+    this.rows = new KeyedList(this.list, template, (li, list) => this.updateItem(li, list));
     this.form = root.querySelector('.new-list-form');
     this.input = root.querySelector('.new-list');
-    this.elements = new Map(); // list key -> <li>
+    // Why the only list has no working delete button (its accessible description).
+    this.onlyListHint = root.querySelector('.only-list-hint');
+    this.toggleButton = root.querySelector('.lists-toggle');
 
     this.toggleButton.addEventListener('click', () => this.setOpen(!this.isOpen()));
     // Escape closes the open menu (but not a rename in progress, which handles it).
@@ -98,7 +103,9 @@ export class ListsView {
 
   bindDelete(handler) {
     this.list.addEventListener('click', (event) => {
-      if (event.target.matches('.delete-list')) {
+      // aria-disabled (not disabled): the only list's button stays focusable, so that
+      // its explanation can be heard, but it does nothing.
+      if (event.target.matches('.delete-list:not([aria-disabled="true"])')) {
         const li = event.target.closest('li');
         handler(Number(li.dataset.id), li.querySelector('.list-name').textContent);
       }
@@ -107,70 +114,45 @@ export class ListsView {
 
   // --- state in --------------------------------------------------------------
 
-  render({ lists, currentId }) {
-    const keys = new Set(lists.map((l) => l.key));
-    for (const [key, li] of this.elements) {
-      if (!keys.has(key)) {
-        li.remove();
-        this.elements.delete(key);
-      }
-    }
-    let cursor = this.list.firstElementChild;
-    for (const list of lists) {
-      const li = this.elements.get(list.key) || this.createItem(list.key);
-      this.updateItem(li, list, list.id === currentId, lists.length > 1);
-      if (li === cursor) cursor = cursor.nextElementSibling;
-      else this.list.insertBefore(li, cursor);
-    }
+  // `lists`: the store's list summaries (counts, current, deletable).
+  render({ lists }) {
+    this.rows.render(lists);
   }
 
-  createItem(key) {
-    const li = document.createElement('li');
-    li.dataset.key = key;
-    const link = document.createElement('a');
-    link.className = 'list-link';
-    const name = document.createElement('span');
-    name.className = 'list-name';
-    const count = document.createElement('span');
-    count.className = 'list-count';
-    link.append(name, count);
-    const rename = document.createElement('button');
-    rename.type = 'button';
-    rename.className = 'rename-list';
-    rename.textContent = 'Rename';
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'delete-list';
-    remove.textContent = 'Delete';
-    const edit = document.createElement('input');
-    edit.className = 'list-edit';
-    edit.maxLength = 200;
-    li.append(link, edit, rename, remove);
-    this.elements.set(key, li);
-    return li;
-  }
-
-  updateItem(li, list, current, deletable) {
+  updateItem(li, list) {
     const saved = list.id !== null;
     if (saved) {
       li.dataset.id = String(list.id);
       li.querySelector('.list-link').href = `/lists/${list.id}`;
     }
     li.classList.toggle('pending', !saved);
-    li.classList.toggle('current', current);
+    li.classList.toggle('current', list.current);
     const link = li.querySelector('.list-link');
-    if (current) link.setAttribute('aria-current', 'page');
+    if (list.current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
     li.querySelector('.list-name').textContent = list.name;
     const count = li.querySelector('.list-count');
     count.textContent = String(list.active_count);
     count.setAttribute('aria-label', `${list.active_count} active`);
     li.querySelector('.list-edit').setAttribute('aria-label', `New name for “${list.name}”`);
-    li.querySelector('.rename-list').setAttribute('aria-label', `Rename “${list.name}”`);
-    const remove = li.querySelector('.delete-list');
-    remove.setAttribute('aria-label', `Delete “${list.name}”`);
-    // The last list stays: the app always shows one.
-    remove.disabled = !saved || !deletable;
-    li.querySelector('.rename-list').disabled = !saved;
+    const rename = li.querySelector('.rename-list');
+    rename.setAttribute('aria-label', `Rename “${list.name}”`);
+    rename.disabled = !saved;
+    this.updateDelete(li.querySelector('.delete-list'), list, saved);
+  }
+
+  // The server refuses to delete the only list: its button says why instead.
+  updateDelete(button, list, saved) {
+    button.setAttribute('aria-label', `Delete “${list.name}”`);
+    button.disabled = !saved; // not saved yet: nothing to delete, for a moment
+    const only = saved && !list.deletable;
+    button.setAttribute('aria-disabled', String(only));
+    if (only) {
+      button.setAttribute('aria-describedby', this.onlyListHint.id);
+      button.title = this.onlyListHint.textContent.trim();
+    } else {
+      button.removeAttribute('aria-describedby');
+      button.removeAttribute('title');
+    }
   }
 }

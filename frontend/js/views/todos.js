@@ -1,7 +1,8 @@
 // The TodoMVC part of the page. It only touches the DOM: user actions go out through
-// the bind* hooks, state comes in through render(). Rendering is keyed: each todo keeps
-// its <li> (found by key) for its whole life, so a server answer updates the element in
-// place and focus, edit state and element references survive.
+// the bind* hooks, state comes in through render(). Rendering is keyed (see keyed.js):
+// each todo keeps its <li>, also while a filter hides it.
+
+import { KeyedList } from './keyed.js';
 
 const ENTER = 'Enter';
 const ESCAPE = 'Escape';
@@ -21,11 +22,12 @@ export class TodoView {
     this.main = root.querySelector('.main');
     this.toggleAllBox = root.querySelector('.toggle-all');
     this.list = root.querySelector('.todo-list');
+    const template = root.querySelector('.todo-template');
+    this.rows = new KeyedList(this.list, template, (li, todo) => this.updateItem(li, todo));
     this.footer = root.querySelector('.footer');
     this.count = root.querySelector('.todo-count');
     this.filterLinks = [...root.querySelectorAll('.filters a')];
     this.clearButton = root.querySelector('.clear-completed');
-    this.elements = new Map(); // todo key -> <li>, also for todos hidden by the filter
   }
 
   // --- events out ------------------------------------------------------------
@@ -124,8 +126,7 @@ export class TodoView {
     this.loading.hidden = !loading;
     this.title.textContent = listName || 'todos';
 
-    const visible = items.filter(FILTERS[filter] || FILTERS.all);
-    this.renderItems(items, visible);
+    this.rows.render(items, items.filter(FILTERS[filter] || FILTERS.all));
 
     const active = items.filter((t) => !t.completed).length;
     const completed = items.length - active;
@@ -147,56 +148,6 @@ export class TodoView {
     const strong = document.createElement('strong');
     strong.textContent = String(active);
     this.count.replaceChildren(strong, ` ${active === 1 ? 'item' : 'items'} left`);
-  }
-
-  renderItems(items, visible) {
-    // Forget elements of todos that no longer exist (not those merely filtered out).
-    const keys = new Set(items.map((t) => t.key));
-    for (const [key, li] of this.elements) {
-      if (!keys.has(key)) {
-        li.remove();
-        this.elements.delete(key);
-      }
-    }
-    // Walk the wanted order and move an element only when it is out of place.
-    let cursor = this.list.firstElementChild;
-    for (const item of visible) {
-      const li = this.elements.get(item.key) || this.createItem(item.key);
-      this.updateItem(li, item);
-      if (li === cursor) {
-        cursor = cursor.nextElementSibling;
-      } else {
-        this.list.insertBefore(li, cursor);
-      }
-    }
-    // What is left after the cursor is filtered out.
-    while (cursor) {
-      const next = cursor.nextElementSibling;
-      cursor.remove();
-      cursor = next;
-    }
-  }
-
-  createItem(key) {
-    const li = document.createElement('li');
-    li.dataset.key = key;
-    const view = document.createElement('div');
-    view.className = 'view';
-    const toggle = document.createElement('input');
-    toggle.className = 'toggle';
-    toggle.type = 'checkbox';
-    const label = document.createElement('label');
-    label.tabIndex = 0; // focusable, so Enter can start editing from the keyboard
-    const destroy = document.createElement('button');
-    destroy.className = 'destroy';
-    destroy.type = 'button';
-    const edit = document.createElement('input');
-    edit.className = 'edit';
-    edit.maxLength = 500;
-    view.append(toggle, label, destroy);
-    li.append(view, edit);
-    this.elements.set(key, li);
-    return li;
   }
 
   updateItem(li, item) {
