@@ -47,8 +47,16 @@ HEADERS = {
 
 @bp.get("")
 @validation.query(EventQuery)
-@answers(None, 404, 422, 503)
+@answers(str, 404, 422, 503, media_type="text/event-stream")
 async def stream_events(query: EventQuery) -> Response:
+    """The live change feed, as Server-Sent Events.
+
+    Every change to a list or a todo the caller may see, as it commits: `todos.created`,
+    `todos.updated`, `todos.deleted` (with the todos' states, or `refetch` past 100 of them),
+    `list.created`, `list.updated`, `list.deleted`. Each event's data is JSON with its `id`,
+    `kind`, `list_id` and `at`. The stream starts with `ready` (its id: where the live part
+    begins); resume with `Last-Event-ID` or `since`; a `reset` event means "refetch".
+    """
     since = last_event_id(query.since)
     feed = live.feed()
     wait = feed.settings.db_connect_timeout
