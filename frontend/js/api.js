@@ -3,10 +3,11 @@
 // sentence when the server is unreachable or answers without a problem body.
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, problem = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // 0 when the server could not be reached
+    this.problem = problem; // the problem+json body (a 412's `current`), if any
   }
 }
 
@@ -46,10 +47,10 @@ function track(delta) {
   for (const fn of activityListeners) fn(inFlight);
 }
 
-async function request(method, path, body) {
+async function request(method, path, body, headers) {
   track(+1);
   try {
-    return (await send(method, path, body)).body;
+    return (await send(method, path, body, headers)).body;
   } finally {
     track(-1);
   }
@@ -80,8 +81,8 @@ function nextPage(link) {
   return url.pathname + url.search;
 }
 
-async function send(method, path, body) {
-  const init = { method, headers: { Accept: 'application/json' } };
+async function send(method, path, body, headers = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -99,7 +100,7 @@ async function send(method, path, body) {
     if ((response.headers.get('Content-Type') || '').includes('json')) {
       problem = await response.json().catch(() => null);
     }
-    throw new ApiError(problemMessage(problem, response.status), response.status);
+    throw new ApiError(problemMessage(problem, response.status), response.status, problem);
   }
   const result = response.status === 204 ? null : await response.json();
   return { body: result, response };
@@ -109,6 +110,7 @@ const query = (params) => new URLSearchParams(params).toString();
 
 export const lists = {
   all: () => requestAll(`/api/lists?${query({ limit: 1000 })}`),
+  get: (id) => request('GET', `/api/lists/${id}`),
   create: (name) => request('POST', '/api/lists', { name }),
   rename: (id, name) => request('PATCH', `/api/lists/${id}`, { name }),
   remove: (id) => request('DELETE', `/api/lists/${id}`),
@@ -117,7 +119,10 @@ export const lists = {
 export const todos = {
   all: (listId) => requestAll(`/api/todos?${query({ list_id: listId, limit: 1000 })}`),
   create: (listId, title) => request('POST', '/api/todos', { title, list_id: listId }),
-  update: (id, changes) => request('PATCH', `/api/todos/${id}`, changes),
+  // With `version`: only if the todo is still at that version (If-Match), else a 412.
+  update: (id, changes, version) => request(
+    'PATCH', `/api/todos/${id}`, changes, version === undefined ? {} : { 'If-Match': `"${version}"` },
+  ),
   remove: (id) => request('DELETE', `/api/todos/${id}`),
   clearCompleted: (listId) =>
     request('DELETE', `/api/todos?${query({ list_id: listId, completed: true })}`),

@@ -2,9 +2,11 @@
 // the router reads the URL. Nothing here knows about markup or HTTP.
 
 import * as api from './api.js';
+import { LiveFeed } from './live.js';
 import { Router } from './router.js';
 import { Store } from './store.js';
 import { ConfirmDialog } from './views/confirm.js';
+import { ConnectionView } from './views/connection.js';
 import { ListsView } from './views/lists.js';
 import { Notice } from './views/notice.js';
 import { TodoView } from './views/todos.js';
@@ -14,6 +16,16 @@ const todoView = new TodoView(document.querySelector('.todoapp'));
 const listsView = new ListsView(document.querySelector('.sidebar'));
 const notice = new Notice(document.querySelector('.notice'));
 const confirmDialog = new ConfirmDialog(document.querySelector('.confirm'));
+const connectionView = new ConnectionView(document.querySelector('.live-status'));
+// Others' changes as they happen; own changes come back too and change nothing.
+const live = new LiveFeed({
+  onEvent: (event) => {
+    store.applyRemote(event);
+    document.documentElement.dataset.liveEvent = String(event.id); // a hint for tests
+  },
+  onReset: () => store.reload(),
+  onStatus: (status) => connectionView.render(status),
+});
 let filter = 'all';
 
 function render() {
@@ -35,7 +47,15 @@ todoView.bindAdd(async (title) => {
 });
 todoView.bindToggle((key) => store.toggle(key));
 todoView.bindRemove((key) => store.remove(key));
-todoView.bindEdit((key, title) => store.edit(key, title));
+let editSaved = Promise.resolve();
+todoView.bindEdit((key, title) => {
+  editSaved = store.edit(key, title);
+});
+// Changes from elsewhere wait while a todo is edited, and until its edit is saved.
+todoView.bindEditing((editing) => {
+  if (editing) store.holdRemote('edit');
+  else editSaved.then(() => store.releaseRemote('edit'));
+});
 todoView.bindToggleAll((completed) => store.toggleAll(completed));
 todoView.bindClearCompleted(() => store.clearCompleted());
 
@@ -51,6 +71,11 @@ const router = new Router(async (place) => {
   if (id === null) notice.show('There are no lists yet. Create one to start.');
   if (id !== store.listId || id === null) await store.selectList(id);
   else render();
+});
+
+store.onListGone((list) => {
+  notice.show(`The list ${list.name ? `“${list.name}” ` : ''}was deleted elsewhere.`);
+  router.goToList(store.defaultListId, { replace: true, isDefault: true });
 });
 
 listsView.bindSelect((id) => {
@@ -73,6 +98,7 @@ listsView.bindDelete(async (id, name) => {
 });
 
 async function start() {
+  live.start(); // first: what changes while the lists load is applied after them
   try {
     await store.loadLists();
   } catch (error) {

@@ -100,11 +100,18 @@ export class TodoView {
     });
   }
 
+  // `handler(true)` when an edit begins, `handler(false)` when it ends (after bindEdit's
+  // handler has had the text).
+  bindEditing(handler) {
+    this.editingHandler = handler;
+  }
+
   startEdit(li) {
     if (!li || li.classList.contains('editing')) return;
     const edit = li.querySelector('.edit');
     edit.value = li.querySelector('label').textContent;
     li.classList.add('editing');
+    this.editingHandler?.(true);
     edit.focus();
     edit.setSelectionRange(edit.value.length, edit.value.length);
   }
@@ -116,6 +123,7 @@ export class TodoView {
     const edit = li.querySelector('.edit');
     li.classList.remove('editing');
     if (handler) handler(li.dataset.key, edit.value.trim());
+    this.editingHandler?.(false);
     if (refocus && li.isConnected) li.querySelector('label').focus();
   }
 

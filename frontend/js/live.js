@@ -1,0 +1,89 @@
+// The live feed (GET /api/events): one EventSource per tab, and how connected it is.
+//
+// Events go to the store, which merges them (store.applyRemote). The browser reconnects
+// by itself after a network error, sending the last event id (Last-Event-ID), and the
+// server replays what was missed. It gives up when the server answers with an error (a
+// 503 when busy, a restart): then this module opens a new EventSource after a growing
+// pause, with ?since= the last id. When the browser says it is offline, the stream is
+// closed at once and reopened when it is back online. A `reset` (the last id is too old,
+// or this tab fell too far behind) means: refetch everything.
+
+const EVENTS_URL = '/api/events';
+export const KINDS = [
+  'todos.created', 'todos.updated', 'todos.deleted',
+  'list.created', 'list.updated', 'list.deleted',
+];
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
+
+export class LiveFeed {
+  constructor({ onEvent, onReset, onStatus }) {
+    this.onEvent = onEvent;
+    this.onReset = onReset;
+    this.onStatus = onStatus;
+    this.lastId = null; // the last event id received: where a new stream resumes
+    this.source = null;
+    this.retryMs = RETRY_FIRST_MS;
+    this.timer = null;
+    this.status = null;
+  }
+
+  start() {
+    window.addEventListener('offline', () => {
+      this.close();
+      this.setStatus('offline');
+    });
+    window.addEventListener('online', () => this.connect());
+    if (navigator.onLine === false) this.setStatus('offline');
+    else this.connect();
+  }
+
+  connect() {
+    this.close();
+    const since = this.lastId === null ? '' : `?${new URLSearchParams({ since: this.lastId })}`;
+    const source = new EventSource(EVENTS_URL + since);
+    this.source = source;
+    const seen = (event) => {
+      if (event.lastEventId) this.lastId = event.lastEventId;
+    };
+    source.addEventListener('ready', (event) => {
+      seen(event);
+      this.retryMs = RETRY_FIRST_MS;
+      this.setStatus('live');
+    });
+    source.addEventListener('reset', (event) => {
+      seen(event);
+      this.onReset();
+    });
+    for (const kind of KINDS) {
+      source.addEventListener(kind, (event) => {
+        seen(event);
+        this.onEvent(JSON.parse(event.data));
+      });
+    }
+    source.addEventListener('error', () => this.lost(source));
+  }
+
+  // CONNECTING: the browser retries by itself. CLOSED: it gave up; we try again later.
+  lost(source) {
+    if (source !== this.source) return;
+    if (this.status === 'live' || this.status === null) this.setStatus('reconnecting');
+    if (source.readyState !== EventSource.CLOSED) return;
+    this.source = null;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  }
+
+  close() {
+    clearTimeout(this.timer);
+    this.source?.close();
+    this.source = null;
+  }
+
+  setStatus(status) {
+    if (status === this.status) return;
+    this.status = status;
+    this.onStatus(status);
+  }
+}
