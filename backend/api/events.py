@@ -25,7 +25,7 @@ from .. import live
 from ..data import db, events
 from ..data.events import Position, Stored
 from ..domain import actor as actors
-from ..domain.schemas import EventQuery
+from ..domain.schemas import EventQuery, StreamEvent
 from ..edge.problems import Problem, unavailable
 from ..live.feed import Feed, Full, Subscription
 from ..live.scoping import Scopes, Visibility
@@ -47,15 +47,14 @@ HEADERS = {
 
 @bp.get("")
 @validation.query(EventQuery)
-@answers(str, 404, 422, 503, media_type="text/event-stream")
+@answers(StreamEvent, 404, 422, 503, media_type="text/event-stream")
 async def stream_events(query: EventQuery) -> Response:
     """The live change feed, as Server-Sent Events.
 
-    Every change to a list or a todo the caller may see, as it commits: `todos.created`,
-    `todos.updated`, `todos.deleted` (with the todos' states, or `refetch` past 100 of them),
-    `list.created`, `list.updated`, `list.deleted`. Each event's data is JSON with its `id`,
-    `kind`, `list_id` and `at`. The stream starts with `ready` (its id: where the live part
-    begins); resume with `Last-Event-ID` or `since`; a `reset` event means "refetch".
+    Every change to a list or a todo the caller may see, as it commits (the schema below is
+    one event). The stream starts with `ready` (its id: where the live part begins); resume
+    with `Last-Event-ID` or `since`; a `reset` event means "refetch". A comment line every
+    EVENTS_HEARTBEAT seconds keeps idle connections open.
     """
     since = last_event_id(query.since)
     feed = live.feed()
