@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     # Backpressure, then metrics around it (so its 503s are counted): ASGI middlewares.
     overload.init_app(app, settings)
     metrics.init_app(app)
+    live.hand_off_streams(app)  # outermost: a stream's body runs after its request
 
     if settings.cors_origins:
         cors(

@@ -1,34 +1,39 @@
 """GET /api/events: the live change feed as Server-Sent Events.
 
-A stream starts with `retry:`, then (when resuming) the events after the client's
+The route is an ordinary request: it validates, checks the list and the resume point,
+joins the worker's fan-out (backend/live) and answers the response's head, with the request
+id, CORS and metrics of any request. The body then runs on the server's connection, after
+the request has ended (live/handoff.py): the web framework's tasks and objects are gone, so
+an open stream costs little memory, no slot of MAX_IN_FLIGHT and no REQUEST_TIMEOUT.
+
+A body starts with `retry:`, then (when resuming) the events after the client's
 Last-Event-ID or `?since=` read from the table, a `ready` event whose id is where the live
-part begins, and then every new event the actor may see, as the worker's feed hands them
-out (backend/live). An id the table no longer holds (older than EVENTS_RETENTION) gets a
-`reset` first: the client refetches. Between events a comment every EVENTS_HEARTBEAT keeps
-proxies from closing the connection. An idle stream holds no database connection: the
-history and the scope checks each borrow one briefly.
+part begins, and then every new event the actor may see, as the feed hands them out. An id
+the table no longer holds (older than EVENTS_RETENTION) gets a `reset` first: the client
+refetches. A comment every EVENTS_HEARTBEAT keeps proxies from closing an idle stream. An
+idle stream holds no database connection: the history and the scope checks borrow one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 import orjson
-from quart import Blueprint, Response, request, stream_with_context
+from quart import Blueprint, Quart, Response, current_app, request
 
 from .. import live
 from ..data import db, events
 from ..data.events import Position, Stored
 from ..domain import actor as actors
+from ..domain.actor import Actor
 from ..domain.schemas import EventQuery, StreamEvent
 from ..edge.problems import Problem, unavailable
 from ..live.feed import Feed, Full, Subscription
-from ..live.scoping import Scopes, Visibility
+from ..live.scoping import Visibility
 from . import validation
 from .common import answers, not_found
 from .lists import LISTS
@@ -43,6 +48,8 @@ HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # nginx: pass each event on at once
 }
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 @bp.get("")
@@ -58,33 +65,14 @@ async def stream_events(query: EventQuery) -> Response:
     """
     since = last_event_id(query.since)
     feed = live.feed()
-    wait = feed.settings.db_connect_timeout
-    try:
-        await asyncio.wait_for(feed.ready.wait(), wait)
-    except TimeoutError:
-        raise unavailable("The live feed is not connected yet; retry shortly.") from None
-    # `ready` is then at or after every change committed before this request (unless the
-    # feed is reconnecting: then it is not worth a wait).
-    with suppress(TimeoutError):
-        async with asyncio.timeout(wait):
-            await feed.sync()
-    async with db.transaction() as work:
-        if query.list_id is not None and not await events.list_visible(work, query.list_id):
-            raise not_found("list", query.list_id)
-        resume = None if since is None else await events.position_of(work, since)
-    actor = actors.current()
-    scope = await live.scopes().enter(actor.key, _visible_lists, feed.position or events.START)
-    try:
-        upto = feed.position or events.START
-        sub = feed.subscribe(query.list_id, resume)
-    except Full:
-        live.scopes().leave(actor.key, scope)
-        raise unavailable("Too many event streams are open; retry shortly.") from None
-    stream = Stream(sub, scope, query.list_id, upto)
-    body = stream.body(expired=since is not None and resume is None, resume=resume)
-    response = Response(body, content_type="text/event-stream", headers=HEADERS)
-    response.timeout = None  # no RESPONSE_TIMEOUT: it lasts as long as the client stays
-    return response
+    await _caught_up(feed)
+    resume = await _checked(query.list_id, since)
+    head = Response(_no_body(), content_type="text/event-stream", headers=HEADERS)
+    if request.method == "HEAD":
+        return head
+    stream = await Stream.open(feed, query.list_id, since, resume)
+    request.scope[live.STREAM] = stream  # its body follows the head (live/handoff.py)
+    return head
 
 
 def last_event_id(since: int | None) -> int | None:
@@ -103,79 +91,140 @@ def last_event_id(since: int | None) -> int | None:
     return int(header)
 
 
-async def _visible_lists() -> set[int] | None:
-    async with db.statement() as work:
-        return await events.visible_list_ids(work)
+async def _caught_up(feed: Feed) -> None:
+    """503 while the feed has no position yet; else wait for its next read of the table, so
+    that `ready` comes after every change committed before this request (not worth a wait
+    while the feed reconnects)."""
+    wait = feed.settings.db_connect_timeout
+    try:
+        await asyncio.wait_for(feed.ready.wait(), wait)
+    except TimeoutError:
+        raise unavailable("The live feed is not connected yet; retry shortly.") from None
+    with suppress(TimeoutError):
+        async with asyncio.timeout(wait):
+            await feed.sync()
+
+
+async def _checked(list_id: int | None, since: int | None) -> Position | None:
+    """404 for a list the actor cannot see; where a resume starts (None: expired). A plain
+    stream asks the database nothing, so a crowd of them does not queue for connections."""
+    if list_id is None and since is None:
+        return None
+    async with db.transaction() as work:
+        if list_id is not None and not await events.list_visible(work, list_id):
+            raise not_found("list", list_id)
+        return None if since is None else await events.position_of(work, since)
+
+
+async def _no_body() -> AsyncIterator[bytes]:
+    """No Content-Length, and nothing sent: the stream's body comes after the request."""
+    for chunk in ():
+        yield chunk
+
+
+def lists_loader(app: Quart, actor: Actor) -> Callable[[], Awaitable[set[int] | None]]:
+    """How to ask which lists the actor may see (None: all, asked of nobody), in or out of
+    the request."""
+
+    async def load() -> set[int] | None:
+        if events.sees_every_list(actor):
+            return None
+        async with db.outside_request(app, actor) as work:
+            return await events.visible_list_ids(work)
+
+    return load
 
 
 class Stream:
-    """One client's stream: history, then live events, each as an SSE frame."""
+    """One client's stream: its place in the fan-out, its scope, and its body."""
 
     def __init__(
-        self, sub: Subscription, scope: Visibility, list_id: int | None, upto: Position
+        self, feed: Feed, sub: Subscription, scope: Visibility, upto: Position, actor: Actor
     ) -> None:
-        self.sub, self.scope, self.list_id, self.upto = sub, scope, list_id, upto
+        self.feed, self.sub, self.scope, self.upto, self.actor = feed, sub, scope, upto, actor
+        self.app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.scopes = live.scopes()
+        self.load = lists_loader(self.app, actor)
         self.host = request.host_url
         self.todos_base, self.lists_base = TODOS.base_url(), LISTS.base_url()
-        # Leaves the fan-out when the body ends, or when the stream is dropped without its
-        # body ever starting (a client gone before the first byte): once either way.
-        self.release = weakref.finalize(
-            self, _release, live.feed(), sub, live.scopes(), actors.current().key, scope
-        )
+        self.start = [f"retry: {RETRY_MS}\n\n".encode()]  # what the body begins with
+        self.resume: Position | None = None
+        self.released = False
 
-    def body(self, *, expired: bool, resume: Position | None) -> AsyncIterator[bytes]:
-        @stream_with_context  # the request's context (the actor, the app) in the generator
-        async def generate() -> AsyncIterator[bytes]:
-            try:
-                yield f"retry: {RETRY_MS}\n\n".encode()
-                if expired:
-                    yield frame("reset", self.upto.id, {"reason": "expired"})
-                elif resume is not None and resume < self.upto:
-                    async for chunk in self._history(resume):
-                        yield chunk
-                start = self.upto if resume is None else max(resume, self.upto)
-                yield frame("ready", start.id, {"id": start.id})
-                async for chunk in self._live():
-                    yield chunk
-            finally:
-                self.release()
+    @classmethod
+    async def open(
+        cls, feed: Feed, list_id: int | None, since: int | None, resume: Position | None
+    ) -> Stream:
+        """Join the fan-out (503 past MAX_STREAMS) at the feed's current position."""
+        actor = actors.current()
+        load = lists_loader(current_app._get_current_object(), actor)  # type: ignore[attr-defined]
+        scope = await live.scopes().enter(actor.key, load, feed.position or events.START)
+        upto = feed.position or events.START
+        try:
+            sub = feed.subscribe(list_id, resume)
+        except Full:
+            live.scopes().leave(actor.key, scope)
+            raise unavailable("Too many event streams are open; retry shortly.") from None
+        stream = cls(feed, sub, scope, upto, actor)
+        stream.resume = resume
+        if since is not None and resume is None:
+            stream.start.append(frame("reset", upto.id, {"reason": "expired"}))
+        return stream
 
-        return generate()
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.feed.unsubscribe(self.sub)
+            self.scopes.leave(self.actor.key, self.scope)
 
-    async def _history(self, after: Position) -> AsyncIterator[bytes]:
+    async def run(self, send: Send, receive: Receive) -> None:
+        """The body, on the server's connection, until the client leaves, the server shuts
+        down, or the client falls too far behind."""
+        gone = asyncio.ensure_future(_disconnected(receive))
+        gone.add_done_callback(lambda _: self.sub.close())
+        try:
+            await _send(send, b"".join(self.start))
+            if self.resume is not None and self.resume < self.upto:
+                await self._history(send, self.resume)
+            ready = self.upto if self.resume is None else max(self.resume, self.upto)
+            await _send(send, frame("ready", ready.id, {"id": ready.id}))
+            await self._live(send)
+        finally:
+            gone.cancel()
+            self.release()
+
+    async def _history(self, send: Send, after: Position) -> None:
         """The events after the client's id up to where the live part starts, a page at a
         time, each page on a connection borrowed for one query."""
         while after < self.upto:
-            async with db.statement() as work:
-                page = await events.between(work, after, self.upto, self.list_id, HISTORY_PAGE)
-            if page:
-                yield await self._frames(page)
+            async with db.outside_request(self.app, self.actor) as work:
+                page = await events.between(work, after, self.upto, self.sub.list_id, HISTORY_PAGE)
+            await _send(send, await self._frames(page))
             if len(page) < HISTORY_PAGE:
                 return
             after = page[-1].position
 
-    async def _live(self) -> AsyncIterator[bytes]:
+    async def _live(self, send: Send) -> None:
         sub = self.sub
         while True:
             await sub.wait()
             if sub.closed:
-                return  # the server is shutting down: the client reconnects elsewhere
+                return  # the client left, or the server shuts down (clients reconnect)
             if sub.overflowed:
-                position = live.feed().position or self.upto
-                yield frame("reset", position.id, {"reason": "too far behind"})
+                position = self.feed.position or self.upto
+                await _send(send, frame("reset", position.id, {"reason": "too far behind"}))
                 return
-            chunk = await self._frames(_drain(sub))
+            chunk = await self._frames(sub.take())
             if not chunk and sub.beat:
                 chunk = b": keep-alive\n\n"
             sub.beat = False
-            if chunk:
-                yield chunk
+            await _send(send, chunk)
 
     async def _frames(self, batch: list[Stored]) -> bytes:
-        frames = [
-            self._frame(event) for event in batch if await self.scope.allows(event, _visible_lists)
-        ]
-        return b"".join(frames)
+        if self.scope.ids is None:  # every list visible: no question to ask
+            return b"".join([self._frame(event) for event in batch])
+        allowed = [event for event in batch if await self.scope.allows(event, self.load)]
+        return b"".join([self._frame(event) for event in allowed])
 
     def _frame(self, event: Stored) -> bytes:
         cached = event.frames.get(self.host)
@@ -198,6 +247,17 @@ class Stream:
         return body
 
 
+async def _send(send: Send, chunk: bytes) -> None:
+    if chunk:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone (the server says so on receive)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def _times(state: dict[str, Any]) -> dict[str, Any]:
     """The row as the table's JSON has it, with its times as datetimes again: written by
     orjson, they read exactly as in the API's responses (PostgreSQL's JSON drops trailing
@@ -206,17 +266,6 @@ def _times(state: dict[str, Any]) -> dict[str, Any]:
         name: datetime.fromisoformat(value) if name in TIME_COLUMNS else value
         for name, value in state.items()
     }
-
-
-def _release(feed: Feed, sub: Subscription, scopes: Scopes, key: str, scope: Visibility) -> None:
-    feed.unsubscribe(sub)
-    scopes.leave(key, scope)
-
-
-def _drain(sub: Subscription) -> list[Stored]:
-    batch = list(sub.pending)
-    sub.pending.clear()
-    return batch
 
 
 def frame(kind: str, event_id: int, data: dict[str, Any]) -> bytes:

@@ -116,6 +116,15 @@ async def statement() -> AsyncIterator[Work]:
 
 
 @asynccontextmanager
+async def outside_request(app: Quart, actor: Actor) -> AsyncIterator[Work]:
+    """A one-statement unit of work (autocommit) for `actor` where no request is going on:
+    a live event stream's body runs after its request has ended (backend/live)."""
+    engine: AsyncEngine = app.extensions["db_statements"]
+    async with engine.connect() as conn, conn.begin():
+        yield Work(conn, actor)
+
+
+@asynccontextmanager
 async def _work(kind: str) -> AsyncIterator[Work]:
     joined: Work | None = g.get("db_work")
     if joined is not None:

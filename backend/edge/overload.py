@@ -24,8 +24,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Probes and scrapes must answer while the API sheds load: that is when they matter most.
-# Live event streams (issue 11) last as long as their client: MAX_STREAMS caps them instead.
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/events"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # Where the URL rule of the matched route is left for the metrics middleware (a label that
 # does not explode with ids, unlike the raw path).
 ROUTE_KEY = "todoapp.route"

@@ -19,7 +19,10 @@ from quart import Quart, current_app
 
 from ..runtime.config import Settings, asyncpg_url
 from .feed import Feed
+from .handoff import STREAM, Handoff
 from .scoping import Scopes
+
+__all__ = ["STREAM", "feed", "hand_off_streams", "init_app", "scopes"]
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -40,6 +43,12 @@ def init_app(app: Quart, settings: Settings) -> None:
     async def stop_feed() -> None:
         app.extensions.pop("live_signals_undo")()
         await app.extensions.pop("live_feed").close()
+
+
+def hand_off_streams(app: Quart) -> None:
+    """Install the outermost middleware: event streams' bodies run after their requests
+    (handoff.py). Call it after every other ASGI middleware is in place."""
+    app.asgi_app = Handoff(app.asgi_app)  # type: ignore[method-assign]
 
 
 def feed() -> Feed:

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Iterable
 from contextlib import suppress
 
 import asyncpg
@@ -54,42 +52,59 @@ class Full(Exception):
 
 
 class Subscription:
-    """A stream's place in the fan-out: the events it has still to send, bounded."""
+    """A stream's place in the fan-out: the events it has still to send, bounded.
 
-    __slots__ = ("after", "beat", "closed", "limit", "list_id", "overflowed", "pending", "wake")
+    Waking it is a bare future's result (no asyncio.Event: at 1,000 streams, what a wake-up
+    costs is most of what an event costs)."""
+
+    __slots__ = ("after", "beat", "closed", "limit", "list_id", "overflowed", "pending", "waiter")
 
     def __init__(self, list_id: int | None, after: Position, limit: int) -> None:
         self.list_id = list_id
         self.after = after  # events at or before this were sent another way (or skipped)
         self.limit = limit
-        self.pending: deque[Stored] = deque()
-        self.wake = asyncio.Event()
+        self.pending: list[Stored] = []
+        self.waiter: asyncio.Future[None] | None = None
         self.beat = self.overflowed = self.closed = False
 
-    def offer(self, batch: Iterable[Stored]) -> bool:
+    def offer(self, batch: list[Stored]) -> bool:
         """Queue the events it wants; False (and no more events) when it fell too far behind."""
-        for event in batch:
-            if (self.list_id is None or event.list_id == self.list_id) and (
-                event.position > self.after
-            ):
-                self.pending.append(event)
+        list_id, after = self.list_id, self.after
+        self.pending += [
+            e for e in batch if (list_id is None or e.list_id == list_id) and e.position > after
+        ]
         if len(self.pending) > self.limit:
-            self.pending.clear()  # its memory goes now; the stream sends `reset` and ends
+            self.pending = []  # its memory goes now; the stream sends `reset` and ends
             self.overflowed = True
-        self.wake.set()
+        self._wake()
         return not self.overflowed
 
     def heartbeat(self) -> None:
         self.beat = True
-        self.wake.set()
+        self._wake()
 
     def close(self) -> None:
+        """The stream ends: its client left, or the server shuts down."""
         self.closed = True
-        self.wake.set()
+        self._wake()
+
+    def take(self) -> list[Stored]:
+        batch, self.pending = self.pending, []
+        return batch
 
     async def wait(self) -> None:
-        await self.wake.wait()
-        self.wake.clear()
+        """Until there is something to do: events, a heartbeat, an end."""
+        if self.pending or self.beat or self.closed or self.overflowed:
+            return
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
 
 class Feed:

@@ -71,7 +71,8 @@ export class LiveFeed {
     if (source.readyState !== EventSource.CLOSED) return;
     this.source = null;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.connect(), this.retryMs);
+    // Jittered: after a server restart, its clients do not all come back at once.
+    this.timer = setTimeout(() => this.connect(), this.retryMs * (0.5 + Math.random()));
     this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
   }
 

@@ -1,0 +1,294 @@
+"""The live feed under load: N event streams on one worker while writers make changes.
+
+    .venv/bin/python bench/live.py [--streams 1000] [--writers 4] [--seconds 20] [--probes 100]
+                                   [--profile FILE]
+
+Starts `todoapp serve` (granian, 1 worker) on DATABASE_URL, else on a throw-away embedded
+PostgreSQL, and measures in this order:
+
+1. the writers alone: closed-loop PATCHes that toggle a todo each (one change, one event
+   each), for --seconds: req/s;
+2. the worker's RSS before and after opening --streams idle streams: KiB per idle stream;
+3. the writers again, with every stream open and reading: req/s, events delivered per second
+   (over all streams), and the delay from commit to receipt, p50 / p99, over the events of
+   --probes streams spread over the N (an event's `at` is the database's clock at the
+   change; it is compared with this machine's clock when the event is read);
+4. the writers alone again (how much the machine drifted).
+
+The streams run in a child process (uvloop, raw sockets, a Protocol each), so reading them
+does not slow the writers' event loop; all of it shares the machine's cores with the server
+and PostgreSQL. Prints a summary and writes bench/results/live-<stamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(BENCH))
+
+from soak import free_port, rss_mib, wait_ready  # noqa: E402
+
+# --- the streams (child process) ---------------------------------------------------------
+
+
+@dataclass
+class StreamStats:
+    ready: bool = False
+    events: int = 0
+    resets: int = 0
+    delays: list[float] = field(default_factory=list)
+    buffer: bytes = b""
+
+
+class StreamClient(asyncio.Protocol):
+    """One GET /api/events; counts events; a probe also parses them for their delay."""
+
+    def __init__(self, stats: StreamStats, probe: bool, host: str) -> None:
+        self.stats, self.probe, self.host = stats, probe, host
+        self.opened: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.head = b""  # what came before `ready`
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        request = f"GET /api/events HTTP/1.1\r\nHost: {self.host}\r\n\r\n"
+        transport.write(request.encode())
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.opened.done():
+            self.opened.set_result(False)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        stats = self.stats
+        if not self.opened.done():
+            self.head += data
+            if not self.head.startswith(b"HTTP/1.1 200"[: len(self.head)]):
+                self.transport.close()  # 503 (busy): the opener retries
+                return
+            if b"event: ready" not in self.head:
+                return
+            stats.ready = True
+            self.opened.set_result(True)
+        stats.events += data.count(b"\nevent: todos.")
+        stats.resets += data.count(b"\nevent: reset")
+        if self.probe:
+            text = stats.buffer + data
+            lines = text.split(b"\n")
+            stats.buffer = lines.pop()
+            for line in lines:
+                if line.startswith(b'data: {"id"') and b'"kind":"todos.' in line:
+                    at = json.loads(line[6:])["at"]
+                    stats.delays.append(now - _epoch(at))
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def streams_main(url: str, count: int, probes: int, conn: Any) -> None:
+    import uvloop
+
+    uvloop.run(_streams(url, count, probes, conn))
+
+
+async def _open(host: str, port: int, stats: StreamStats, probe: bool, gate: Any) -> int:
+    """Open one stream (at most `gate` opening at once, like clients arriving over a few
+    seconds); retries a refused one. Returns how many tries it took."""
+    loop = asyncio.get_running_loop()
+    async with gate:
+        for tries in range(1, 100):
+            _, client = await loop.create_connection(
+                lambda: StreamClient(stats, probe, host), host, port
+            )
+            if await client.opened:
+                return tries
+            await asyncio.sleep(0.2)  # refused: a client backs off before it retries
+    raise SystemExit("a stream could not be opened")
+
+
+async def _streams(url: str, count: int, probes: int, conn: Any) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    loop = asyncio.get_running_loop()
+    every = max(1, count // max(probes, 1))
+    stats = [StreamStats() for _ in range(count)]
+    gate = asyncio.Semaphore(50)
+    tries = await asyncio.gather(
+        *(_open(host, int(port), s, i % every == 0, gate) for i, s in enumerate(stats))
+    )
+    conn.send({"refused": sum(tries) - count})
+    while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
+        if command == "reset":
+            for s in stats:
+                s.events, s.resets, s.delays = 0, 0, []
+        elif command == "report":
+            conn.send(
+                {
+                    "events": sum(s.events for s in stats),
+                    "resets": sum(s.resets for s in stats),
+                    "delays": [d for s in stats for d in s.delays],
+                }
+            )
+
+
+# --- the writers -------------------------------------------------------------------------
+
+
+async def write_for(client: httpx.AsyncClient, todo_ids: list[int], seconds: float) -> float:
+    """Closed-loop toggles, one writer per todo, for `seconds`; returns req/s."""
+    done = 0
+    stop = time.monotonic() + seconds
+
+    async def writer(todo_id: int) -> None:
+        nonlocal done
+        completed = False
+        while time.monotonic() < stop:
+            completed = not completed
+            response = await client.patch(f"/api/todos/{todo_id}", json={"completed": completed})
+            response.raise_for_status()
+            done += 1
+
+    start = time.monotonic()
+    await asyncio.gather(*(writer(t) for t in todo_ids))
+    return done / (time.monotonic() - start)
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def profile(args: argparse.Namespace, server_pid: int) -> subprocess.Popen[bytes] | None:
+    """With --profile FILE: py-spy samples the worker while the writers run with the streams
+    (read it with bench/profile_top.py FILE)."""
+    if not args.profile:
+        return None
+    worker = max(p for p in rss_mib(server_pid) if p != server_pid)
+    command = ["py-spy", "record", "-f", "raw", "-o", args.profile, "--pid", str(worker)]
+    command += ["-d", str(int(args.seconds)), "--nonblocking"]
+    return subprocess.Popen([str(REPO / ".venv/bin" / command[0]), *command[1:]])
+
+
+def worker_rss_kib(server_pid: int) -> float:
+    """RSS of granian's worker process (the server's tree without its main process)."""
+    per = rss_mib(server_pid)
+    return sum(mib for pid, mib in per.items() if pid != server_pid) * 1024
+
+
+async def measure(args: argparse.Namespace, url: str, server_pid: int) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        todos = [
+            (await client.post("/api/todos", json={"title": f"bench {i}"})).json()["id"]
+            for i in range(args.writers)
+        ]
+        await write_for(client, todos, 3)  # warm-up
+        result["writers_alone_req_s"] = await write_for(client, todos, args.seconds)
+        print(f"writers alone: {result['writers_alone_req_s']:.0f} req/s", flush=True)
+
+        rss_before = worker_rss_kib(server_pid)
+        parent, child = mp.Pipe()
+        streams = mp.get_context("spawn").Process(
+            target=streams_main, args=(url, args.streams, args.probes, child)
+        )
+        streams.start()
+        opened = await asyncio.get_running_loop().run_in_executor(None, parent.recv)
+        result["refused_while_opening"] = opened["refused"]
+        await asyncio.sleep(3)  # let the worker settle before sampling its memory
+        rss_after = worker_rss_kib(server_pid)
+        result["rss_worker_kib"] = {"before": rss_before, "with_streams": rss_after}
+        result["rss_per_idle_stream_kib"] = (rss_after - rss_before) / args.streams
+        print(f"RSS per idle stream: {result['rss_per_idle_stream_kib']:.1f} KiB", flush=True)
+
+        parent.send("reset")
+        profiler = profile(args, server_pid)
+        started = time.monotonic()
+        result["writers_with_streams_req_s"] = await write_for(client, todos, args.seconds)
+        elapsed = time.monotonic() - started
+        if profiler is not None:
+            profiler.wait()
+        await asyncio.sleep(1)  # the last events on their way
+        parent.send("report")
+        report = await asyncio.get_running_loop().run_in_executor(None, parent.recv)
+        parent.send("stop")
+        streams.join(30)
+        delays = sorted(report["delays"])
+        result["events_delivered_per_s"] = report["events"] / elapsed
+        result["resets"] = report["resets"]
+        result["delay_ms"] = {
+            "samples": len(delays),
+            "p50": 1000 * statistics.median(delays) if delays else None,
+            "p99": 1000 * delays[int(0.99 * (len(delays) - 1))] if delays else None,
+            "max": 1000 * delays[-1] if delays else None,
+        }
+        result["writers_again_req_s"] = await write_for(client, todos, args.seconds)
+    return result
+
+
+def start_database() -> tuple[str, str | None]:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"], None
+    from backend.runtime import embedded
+
+    data_dir = tempfile.mkdtemp(prefix="todoapp-live-bench-")
+    return embedded.start(Path(data_dir), "bench", delete_on_exit=True), data_dir
+
+
+def main(args: argparse.Namespace) -> int:
+    database_url, data_dir = start_database()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, DATABASE_URL=database_url, WORKERS="1", LOG_LEVEL="WARNING")
+    env["MAX_STREAMS"] = str(max(args.streams + 10, 2000))
+    proc = subprocess.Popen(
+        [str(REPO / ".venv/bin/todoapp"), "serve", "--port", str(port)],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        asyncio.run(wait_ready(url, proc))
+        result = asyncio.run(measure(args, url, proc.pid))
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        if data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    result["args"] = vars(args)
+    print(json.dumps(result, indent=1))
+    out_dir = REPO / "bench/results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"live-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--probes", type=int, default=100)
+    parser.add_argument("--profile", help="py-spy's samples of the worker with the streams")
+    raise SystemExit(main(parser.parse_args()))
