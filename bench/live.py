@@ -9,15 +9,18 @@ PostgreSQL, and measures in this order:
 1. the writers alone: closed-loop PATCHes that toggle a todo each (one change, one event
    each), for --seconds: req/s;
 2. the worker's RSS before and after opening --streams idle streams: KiB per idle stream;
-3. the writers again, with every stream open and reading: req/s, events delivered per second
-   (over all streams), and the delay from commit to receipt, p50 / p99, over the events of
-   --probes streams spread over the N (an event's `at` is the database's clock at the
-   change; it is compared with this machine's clock when the event is read);
-4. the writers alone again (how much the machine drifted).
+3. the writers again, with every stream open and reading every change: req/s, events
+   delivered per second (over all streams), and the delay from commit to receipt, p50 / p99,
+   over the events of --probes streams spread over the N (an event's `at` is the database's
+   clock at the change; it is compared with this machine's clock when the event is read);
+4. the writers with the N streams open on another list (their events are for none of them);
+5. the writers alone again (how much the machine drifted).
 
-The streams run in a child process (uvloop, raw sockets, a Protocol each), so reading them
-does not slow the writers' event loop; all of it shares the machine's cores with the server
-and PostgreSQL. Prints a summary and writes bench/results/live-<stamp>.json.
+Each phase also says how many cores the worker, PostgreSQL (when started here) and the
+stream clients used. The streams run in a child process (uvloop, raw sockets, a Protocol
+each), so reading them does not slow the writers' event loop; all of it shares the
+machine's cores with the server and PostgreSQL. Prints a summary and writes
+bench/results/live-<stamp>.json.
 """
 
 from __future__ import annotations
@@ -62,14 +65,14 @@ class StreamStats:
 class StreamClient(asyncio.Protocol):
     """One GET /api/events; counts events; a probe also parses them for their delay."""
 
-    def __init__(self, stats: StreamStats, probe: bool, host: str) -> None:
-        self.stats, self.probe, self.host = stats, probe, host
+    def __init__(self, stats: StreamStats, probe: bool, host: str, path: str) -> None:
+        self.stats, self.probe, self.host, self.path = stats, probe, host, path
         self.opened: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.head = b""  # what came before `ready`
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        request = f"GET /api/events HTTP/1.1\r\nHost: {self.host}\r\n\r\n"
+        request = f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n"
         transport.write(request.encode())
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -106,20 +109,20 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def streams_main(url: str, count: int, probes: int, conn: Any) -> None:
+def streams_main(url: str, path: str, count: int, probes: int, conn: Any) -> None:
     import uvloop
 
-    uvloop.run(_streams(url, count, probes, conn))
+    uvloop.run(_streams(url, path, count, probes, conn))
 
 
-async def _open(host: str, port: int, stats: StreamStats, probe: bool, gate: Any) -> int:
+async def _open(host: str, port: int, path: str, stats: StreamStats, probe: bool, gate: Any) -> int:
     """Open one stream (at most `gate` opening at once, like clients arriving over a few
     seconds); retries a refused one. Returns how many tries it took."""
     loop = asyncio.get_running_loop()
     async with gate:
         for tries in range(1, 100):
             _, client = await loop.create_connection(
-                lambda: StreamClient(stats, probe, host), host, port
+                lambda: StreamClient(stats, probe, host, path), host, port
             )
             if await client.opened:
                 return tries
@@ -127,14 +130,14 @@ async def _open(host: str, port: int, stats: StreamStats, probe: bool, gate: Any
     raise SystemExit("a stream could not be opened")
 
 
-async def _streams(url: str, count: int, probes: int, conn: Any) -> None:
+async def _streams(url: str, path: str, count: int, probes: int, conn: Any) -> None:
     host, port = url.removeprefix("http://").split(":")
     loop = asyncio.get_running_loop()
     every = max(1, count // max(probes, 1))
     stats = [StreamStats() for _ in range(count)]
     gate = asyncio.Semaphore(50)
     tries = await asyncio.gather(
-        *(_open(host, int(port), s, i % every == 0, gate) for i, s in enumerate(stats))
+        *(_open(host, int(port), path, s, i % every == 0, gate) for i, s in enumerate(stats))
     )
     conn.send({"refused": sum(tries) - count})
     while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
@@ -149,6 +152,30 @@ async def _streams(url: str, count: int, probes: int, conn: Any) -> None:
                     "delays": [d for s in stats for d in s.delays],
                 }
             )
+
+
+class Streams:
+    """The child process holding the streams, driven through a pipe."""
+
+    def __init__(self, url: str, path: str, count: int, probes: int) -> None:
+        self.conn, child = mp.Pipe()
+        self.process = mp.get_context("spawn").Process(
+            target=streams_main, args=(url, path, count, probes, child)
+        )
+
+    async def ask(self, command: str | None = None) -> Any:
+        if command is not None:
+            self.conn.send(command)
+        return await asyncio.get_running_loop().run_in_executor(None, self.conn.recv)
+
+    async def __aenter__(self) -> Streams:
+        self.process.start()
+        self.opened = await self.ask()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.conn.send("stop")
+        self.process.join(30)
 
 
 # --- the writers -------------------------------------------------------------------------
@@ -193,54 +220,94 @@ def worker_rss_kib(server_pid: int) -> float:
     return sum(mib for pid, mib in per.items() if pid != server_pid) * 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (/proc/<pid>/stat)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def writers_phase(
+    name: str, client: httpx.AsyncClient, todos: list[int], seconds: float, pids: dict
+) -> dict[str, Any]:
+    """Writers for `seconds`; their req/s and the CPU share each process group used."""
+    before = {group: cpu_seconds(p) for group, p in pids.items()}
+    started = time.monotonic()
+    req_s = await write_for(client, todos, seconds)
+    elapsed = time.monotonic() - started
+    cpu = {group: (cpu_seconds(p) - before[group]) / elapsed for group, p in pids.items()}
+    print(f"{name}: {req_s:.0f} req/s", flush=True)
+    return {"req_s": req_s, "cpu_cores": cpu, "seconds": elapsed}
+
+
 async def measure(args: argparse.Namespace, url: str, server_pid: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
+    worker = max(p for p in rss_mib(server_pid) if p != server_pid)
+    pids: dict[str, list[int]] = {"worker": [worker], "postgres": postgres_pids()}
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         todos = [
             (await client.post("/api/todos", json={"title": f"bench {i}"})).json()["id"]
             for i in range(args.writers)
         ]
+        other = (await client.post("/api/lists", json={"name": "elsewhere"})).json()["id"]
         await write_for(client, todos, 3)  # warm-up
-        result["writers_alone_req_s"] = await write_for(client, todos, args.seconds)
-        print(f"writers alone: {result['writers_alone_req_s']:.0f} req/s", flush=True)
-
+        result["alone"] = await writers_phase("writers alone", client, todos, args.seconds, pids)
         rss_before = worker_rss_kib(server_pid)
-        parent, child = mp.Pipe()
-        streams = mp.get_context("spawn").Process(
-            target=streams_main, args=(url, args.streams, args.probes, child)
+        async with Streams(url, "/api/events", args.streams, args.probes) as streams:
+            result["refused_while_opening"] = streams.opened["refused"]
+            await asyncio.sleep(3)  # let the worker settle before sampling its memory
+            rss_after = worker_rss_kib(server_pid)
+            result["rss_worker_kib"] = {"before": rss_before, "with_streams": rss_after}
+            result["rss_per_idle_stream_kib"] = (rss_after - rss_before) / args.streams
+            print(f"RSS per idle stream: {result['rss_per_idle_stream_kib']:.1f} KiB", flush=True)
+            pids["stream clients"] = [streams.process.pid]
+            streams.conn.send("reset")
+            profiler = profile(args, server_pid)
+            result["with_streams"] = phase = await writers_phase(
+                "writers, every stream reading every change", client, todos, args.seconds, pids
+            )
+            if profiler is not None:
+                profiler.wait()
+            await asyncio.sleep(1)  # the last events on their way
+            report = await streams.ask("report")
+            del pids["stream clients"]
+        phase.update(delivery(report, phase["seconds"]))
+        async with Streams(url, f"/api/events?list_id={other}", args.streams, 0):
+            result["streams_of_another_list"] = await writers_phase(
+                "writers, streams open on another list", client, todos, args.seconds, pids
+            )
+        result["alone_again"] = await writers_phase(
+            "writers alone again", client, todos, args.seconds, pids
         )
-        streams.start()
-        opened = await asyncio.get_running_loop().run_in_executor(None, parent.recv)
-        result["refused_while_opening"] = opened["refused"]
-        await asyncio.sleep(3)  # let the worker settle before sampling its memory
-        rss_after = worker_rss_kib(server_pid)
-        result["rss_worker_kib"] = {"before": rss_before, "with_streams": rss_after}
-        result["rss_per_idle_stream_kib"] = (rss_after - rss_before) / args.streams
-        print(f"RSS per idle stream: {result['rss_per_idle_stream_kib']:.1f} KiB", flush=True)
+    return result
 
-        parent.send("reset")
-        profiler = profile(args, server_pid)
-        started = time.monotonic()
-        result["writers_with_streams_req_s"] = await write_for(client, todos, args.seconds)
-        elapsed = time.monotonic() - started
-        if profiler is not None:
-            profiler.wait()
-        await asyncio.sleep(1)  # the last events on their way
-        parent.send("report")
-        report = await asyncio.get_running_loop().run_in_executor(None, parent.recv)
-        parent.send("stop")
-        streams.join(30)
-        delays = sorted(report["delays"])
-        result["events_delivered_per_s"] = report["events"] / elapsed
-        result["resets"] = report["resets"]
-        result["delay_ms"] = {
+
+def delivery(report: dict[str, Any], seconds: float) -> dict[str, Any]:
+    delays = sorted(report["delays"])
+    return {
+        "events_delivered_per_s": report["events"] / seconds,
+        "resets": report["resets"],
+        "delay_ms": {
             "samples": len(delays),
             "p50": 1000 * statistics.median(delays) if delays else None,
             "p99": 1000 * delays[int(0.99 * (len(delays) - 1))] if delays else None,
             "max": 1000 * delays[-1] if delays else None,
-        }
-        result["writers_again_req_s"] = await write_for(client, todos, args.seconds)
-    return result
+        },
+    }
+
+
+def postgres_pids() -> list[int]:
+    """The processes of the PostgreSQL this run started (none when DATABASE_URL is given)."""
+    pid_file = Path(os.environ.get("BENCH_PGDATA", "/nonexistent")) / "postmaster.pid"
+    if not pid_file.exists():
+        return []
+    postmaster = int(pid_file.read_text().split()[0])
+    return [postmaster, *(p for p in rss_mib(postmaster) if p != postmaster)]
 
 
 def start_database() -> tuple[str, str | None]:
@@ -249,6 +316,7 @@ def start_database() -> tuple[str, str | None]:
     from backend.runtime import embedded
 
     data_dir = tempfile.mkdtemp(prefix="todoapp-live-bench-")
+    os.environ["BENCH_PGDATA"] = str(Path(data_dir) / "pgdata")  # for its CPU time
     return embedded.start(Path(data_dir), "bench", delete_on_exit=True), data_dir
 
 

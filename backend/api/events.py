@@ -48,6 +48,11 @@ HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # nginx: pass each event on at once
 }
+# A batch's frames joined, shared by the streams that send the same batch (most of them):
+# keyed by (host, list filter, first id, last id, length), which names a batch in the feed's
+# order. Cleared when full; it only saves work.
+_CHUNKS: dict[tuple[Any, ...], bytes] = {}
+CHUNKS_KEPT = 256
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -221,8 +226,16 @@ class Stream:
             await _send(send, chunk)
 
     async def _frames(self, batch: list[Stored]) -> bytes:
-        if self.scope.ids is None:  # every list visible: no question to ask
-            return b"".join([self._frame(event) for event in batch])
+        if not batch:
+            return b""
+        if self.scope.ids is None:  # every list visible: the same bytes as its neighbours'
+            key = (self.host, self.sub.list_id, batch[0].id, batch[-1].id, len(batch))
+            chunk = _CHUNKS.get(key)
+            if chunk is None:
+                if len(_CHUNKS) >= CHUNKS_KEPT:
+                    _CHUNKS.clear()
+                chunk = _CHUNKS[key] = b"".join([self._frame(event) for event in batch])
+            return chunk
         allowed = [event for event in batch if await self.scope.allows(event, self.load)]
         return b"".join([self._frame(event) for event in allowed])
 

@@ -54,10 +54,10 @@ class Stored:
     # Its SSE frame per base URL, made by the first stream that sends it and shared by all
     # the others of the worker (one render per event, not one per stream).
     frames: dict[str, bytes] = field(default_factory=dict)
+    position: Position = START  # (xid, id), set once: compared for every stream
 
-    @property
-    def position(self) -> Position:
-        return Position(self.xid, self.id)
+    def __post_init__(self) -> None:
+        self.position = Position(self.xid, self.id)
 
 
 def _stored(row: Any) -> Stored:

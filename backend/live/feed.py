@@ -44,6 +44,8 @@ BATCH = 100  # events read per query: a stream never lags by much more than one 
 PRUNE_BATCH = 1000  # events deleted per statement
 PRUNE_ROUNDS = 20  # statements per heartbeat tick at most: delivery goes on in between
 REPOLL_FIRST, REPOLL_MAX = 0.02, 1.0  # seconds, while events are held back
+# Seconds between reads of the table per open stream, and at most: 1,000 streams, 0.1 s.
+PACE_PER_STREAM, PACE_MAX = 0.0001, 0.15
 RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0  # seconds, after the connection was lost
 
 
@@ -59,9 +61,10 @@ class Subscription:
 
     __slots__ = ("after", "beat", "closed", "limit", "list_id", "overflowed", "pending", "waiter")
 
-    def __init__(self, list_id: int | None, after: Position, limit: int) -> None:
+    def __init__(self, list_id: int | None, after: Position | None, limit: int) -> None:
         self.list_id = list_id
-        self.after = after  # events at or before this were sent another way (or skipped)
+        # A client ahead of this worker's feed: its events up to here are skipped.
+        self.after = after
         self.limit = limit
         self.pending: list[Stored] = []
         self.waiter: asyncio.Future[None] | None = None
@@ -69,10 +72,14 @@ class Subscription:
 
     def offer(self, batch: list[Stored]) -> bool:
         """Queue the events it wants; False (and no more events) when it fell too far behind."""
-        list_id, after = self.list_id, self.after
-        self.pending += [
-            e for e in batch if (list_id is None or e.list_id == list_id) and e.position > after
-        ]
+        if self.after is not None:
+            batch = [e for e in batch if e.position > self.after]
+            if batch:
+                self.after = None  # what comes later is later still
+        if self.list_id is None:
+            self.pending += batch  # the common case: no event to look at
+        else:
+            self.pending += [e for e in batch if e.list_id == self.list_id]
         if len(self.pending) > self.limit:
             self.pending = []  # its memory goes now; the stream sends `reset` and ends
             self.overflowed = True
@@ -125,6 +132,7 @@ class Feed:
         self._wake = asyncio.Event()
         self._lost = False
         self._tick = False  # a heartbeat tick is due: prune
+        self._last_read = 0.0  # loop time of the last read (see _pace)
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- streams ----------------------------------------------------------------------
@@ -136,8 +144,8 @@ class Feed:
             raise Full("the feed is not running")
         if self.streams >= self.settings.max_streams:
             raise Full(f"{self.streams} streams are open")
-        start = self.position if after is None else max(after, self.position)
-        sub = Subscription(list_id, start, self.settings.events_queue)
+        ahead = after if after is not None and after > self.position else None
+        sub = Subscription(list_id, ahead, self.settings.events_queue)
         self.subscriptions.add(sub)
         self.streams += 1
         return sub
@@ -241,6 +249,7 @@ class Feed:
         """Read, hand out, wait for a NOTIFY or a tick; until the connection fails."""
         repoll = REPOLL_FIRST
         while True:
+            await self._pace()
             self._wake.clear()  # before reading: a NOTIFY during the read wakes us again
             held_back = await self._catch_up(conn)
             if self._lost:
@@ -264,6 +273,18 @@ class Feed:
             self._heartbeat()
             self._tick = True
             self._wake.set()
+
+    async def _pace(self) -> None:
+        """Under a stream of changes, read at most once per PACE_PER_STREAM x streams (at
+        most PACE_MAX): each read wakes every stream, and a wake-up costs far more than the
+        events it carries, so events come in batches when they come fast. A change after a
+        quiet moment is read at once."""
+        loop = asyncio.get_running_loop()
+        gap = min(PACE_MAX, PACE_PER_STREAM * len(self.subscriptions))
+        wait = self._last_read + gap - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_read = loop.time()
 
     async def _catch_up(self, conn: asyncpg.Connection) -> bool:
         """Hand out every final event after the position; True if some are held back."""
