@@ -9,7 +9,18 @@ from quart_schema import Info, QuartSchema
 from . import api, live
 from .api.openapi import OpenAPI
 from .data import db
-from .edge import docs, health, metrics, overload, problems, requestid, web
+from .edge import (
+    bodies,
+    docs,
+    health,
+    hosts,
+    metrics,
+    overload,
+    problems,
+    requestid,
+    security,
+    web,
+)
 from .edge.jsonio import OrjsonProvider
 from .runtime.config import Settings
 
@@ -20,6 +31,25 @@ API_DESCRIPTION = (
     "`If-None-Match` a read (304). `POST` takes an `Idempotency-Key`. Pages are keyset pages: "
     'the next one is in the `Link: <...>; rel="next"` header.'
 )
+# What a browser app on another origin may send (conditional writes, safe retries, tracing)
+# and read beyond the basic response headers (see the README's API section).
+CORS_REQUEST_HEADERS = [
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+    "Last-Event-ID",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Location",
+    "Link",
+    "X-Total-Count",
+    "Retry-After",
+    "X-Request-ID",
+    "Idempotent-Replayed",
+]
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -29,16 +59,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings
 
-    QuartSchema(
-        app,
-        info=Info(title="todoapp", version="1", description=API_DESCRIPTION),
-        openapi_provider_class=OpenAPI,
-        openapi_path=docs.OPENAPI_PATH,
-        # /docs is ours (edge/docs.py): quart-schema's pages load their scripts from a CDN.
-        swagger_ui_path=None,
-        redoc_ui_path=None,
-        scalar_ui_path=None,
-    )
+    _openapi(app)
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 
     requestid.init_app(app)
@@ -49,18 +70,43 @@ def create_app(settings: Settings | None = None) -> Quart:
     health.init_app(app)
     web.init_app(app)
     docs.init_app(app)
-    # Backpressure, then metrics around it (so its 503s are counted): ASGI middlewares.
+    # ASGI middlewares, innermost first: the in-flight cap, the body reader around it (a
+    # request counts as in flight once its body has arrived), the Host check and trusted
+    # proxies' headers around that (so a wrong Host costs no body read, and the per-address
+    # cap sees the client's address), security headers on whatever any of them answers,
+    # metrics around all (so their refusals are counted).
     overload.init_app(app, settings)
+    bodies.init_app(app, settings)
+    hosts.init_app(app, settings)
+    security.init_app(app)
     metrics.init_app(app)
-    live.hand_off_streams(app)  # outermost: a stream's body runs after its request
+    # Outermost: an event stream's body runs on after its request has ended (live/handoff.py).
+    live.hand_off_streams(app)
 
     if settings.cors_origins:
-        cors(
-            app,
-            allow_origin="*" if "*" in settings.cors_origins else list(settings.cors_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Content-Type", "Last-Event-ID"],
-            expose_headers=["Location", "ETag", "Link", "X-Total-Count", "X-Request-ID"],
-            max_age=600,
-        )
+        _cors(app, settings.cors_origins)
     return app
+
+
+def _openapi(app: Quart) -> None:
+    QuartSchema(
+        app,
+        info=Info(title="todoapp", version="1", description=API_DESCRIPTION),
+        openapi_provider_class=OpenAPI,
+        openapi_path=docs.OPENAPI_PATH,
+        # /docs is ours (edge/docs.py): quart-schema's pages load their scripts from a CDN.
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+
+
+def _cors(app: Quart, origins: tuple[str, ...]) -> None:
+    cors(
+        app,
+        allow_origin="*" if "*" in origins else list(origins),
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_RESPONSE_HEADERS,
+        max_age=600,
+    )

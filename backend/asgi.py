@@ -1,4 +1,4 @@
-"""The ASGI application for servers: `hypercorn backend.asgi:app` (DATABASE_URL must be set)."""
+"""The ASGI application each server worker loads (`todoapp serve`; DATABASE_URL must be set)."""
 
 from . import create_app
 

@@ -11,9 +11,9 @@
 #   PEERS_DIR      the shared harness (default: ../shared/bench next to the repository)
 #   BENCH_WORKDIR  keep the harness copy (and its venvs) there between runs instead of a
 #                  throw-away temp dir: setup.sh then reinstalls nothing
-#   TODOAPP_ENV    extra environment for todoapp's server, e.g. 'SERVER=granian DB_POOL_SIZE=8'
+#   TODOAPP_ENV    extra environment for todoapp's server, e.g. 'DB_POOL_SIZE=8 MAX_IN_FLIGHT=512'
 #   TODOAPP_VARIANTS  extra todoapp servers, ';'-separated 'name=ENV ASSIGNMENTS', e.g.
-#                  'todoapp_1w=WORKERS=1;todoapp_hc=SERVER=hypercorn' (for tuning runs)
+#                  'todoapp_1w=WORKERS=1;todoapp_pool4=DB_POOL_SIZE=4' (for tuning runs)
 # Results: bench/results/<stamp>.json (+ -logs/), <stamp>.txt (harness output), <stamp>.md.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,6 +1,6 @@
 """Sustained mixed load and the server's memory: RSS after minute 1 vs the end.
 
-    .venv/bin/python bench/soak.py [--minutes 5] [--clients 16] [--workers 2] [--server granian]
+    .venv/bin/python bench/soak.py [--minutes 5] [--clients 16] [--workers 2]
 
 Starts `todoapp serve` (DATABASE_URL, else a throw-away embedded PostgreSQL), runs the
 `todoapp loadtest` workload against it for the whole time (its verification included), and
@@ -78,6 +78,15 @@ async def wait_ready(url: str, proc: subprocess.Popen[bytes], limit_s: float = 1
     raise SystemExit("server not ready in time")
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group (it drains), SIGKILL if it takes over 30 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 async def soak(
     args: argparse.Namespace, proc: subprocess.Popen[bytes], url: str
 ) -> tuple[loadtest.Report, list[tuple[float, float, dict[int, float]]]]:
@@ -103,7 +112,7 @@ async def soak(
 def main(args: argparse.Namespace) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, WORKERS=str(args.workers), SERVER=args.server, LOG_LEVEL="WARNING")
+    env = dict(os.environ, WORKERS=str(args.workers), LOG_LEVEL="WARNING")
     data_dir = None
     if not env.get("DATABASE_URL"):
         data_dir = tempfile.mkdtemp(prefix="todoapp-soak-")
@@ -116,11 +125,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         report, samples = asyncio.run(soak(args, proc, url))
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
         if data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -159,7 +164,6 @@ if __name__ == "__main__":
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--server", default="granian")
     parser.add_argument("--interval", type=float, default=5)
     parser.add_argument("--max-growth", type=float, default=10)
     raise SystemExit(main(parser.parse_args()))

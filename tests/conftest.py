@@ -69,7 +69,7 @@ async def app(settings: Settings) -> AsyncIterator[Quart]:
 @pytest.fixture
 async def client(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         yield c
 
 

@@ -75,3 +75,20 @@ def _in_thread(fn):  # type: ignore[no-untyped-def]
 
 
 in_thread = _in_thread
+
+
+async def app_statements_younger_than(url: str, seconds: float) -> int:
+    """How many of the app's sessions have a statement open for less than `seconds`. A
+    statement the driver abandoned half-way shows as 'active' from the moment it was parsed,
+    its statement_timeout running (see test_poisoned_connections.py)."""
+    conn = await asyncpg.connect(plain(url))
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE application_name = 'todoapp' AND datname = current_database()"
+            " AND state <> 'idle'"
+            " AND clock_timestamp() - query_start < make_interval(secs => $1)",
+            seconds,
+        )
+    finally:
+        await conn.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import httpx
+import psutil
 from asgi_lifespan import LifespanManager
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
@@ -27,9 +29,11 @@ from backend import create_app
 from backend.runtime.config import Settings
 
 TODOAPP = [sys.executable, "-m", "backend.runtime.cli"]
-# What each server prints once a worker accepts connections: granian's main process prints
+# What granian prints once a worker accepts connections: its main process prints
 # "Listening at" before its workers have their (SO_REUSEPORT) sockets, so wait for a worker.
-READY_LINES = ("Started worker-", "Running on", "Uvicorn running on")
+READY_LINES = ("Started worker-",)
+
+LISTENING = re.compile(r"Listening at: http://(\[[^\]]+\]|[^\s\":]+):(\d+)")
 
 
 def free_port() -> int:
@@ -45,7 +49,7 @@ class Server(subprocess.Popen[str]):
 
 @contextmanager
 def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
-    """Start `todoapp serve ...`; return once a worker is listening. Its output is
+    """Start `todoapp serve ...`; return once a worker accepts connections. Its output is
     read on (into proc.log) by a thread, so a full pipe never blocks the server."""
     proc = Server(
         TODOAPP + args,
@@ -64,11 +68,10 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
                 break
         else:
             raise AssertionError("server exited before listening:\n" + "".join(seen))
-        if "PORT" in env:
-            accepting(int(env["PORT"]))
         proc.log = seen
         proc.reader = threading.Thread(target=seen.extend, args=(proc.stdout,), daemon=True)
         proc.reader.start()
+        _until_accepting(seen)
         yield proc
     finally:
         if proc.poll() is None:
@@ -76,17 +79,31 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
             proc.wait()
 
 
-def accepting(port: int, limit_s: float = 30) -> None:
-    """Until the port takes connections: granian logs "Started worker-" a moment before
-    the worker listens. A refused connect answers at once, so this waits on that state."""
+@contextmanager
+def todoapp(database_url: str, **env: str) -> Iterator[str]:
+    """`todoapp serve` on database_url with extra settings; yields its base URL."""
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **env}
+    with server(["serve"], environment):
+        yield f"http://127.0.0.1:{port}"
+
+
+def _until_accepting(log: list[str], limit_s: float = 30) -> None:
+    """granian logs "Started worker-N" just before the worker opens its listener: connect
+    to the address it announced until one accepts."""
+    # The line may be text or a JSON object (LOG_FORMAT=json): take the URL out of either.
+    announced = next(m for line in log if (m := LISTENING.search(line)))
+    host, port = announced.group(1), announced.group(2)
+    address = ("127.0.0.1" if host in ("0.0.0.0", "[::]") else host.strip("[]"), int(port))
     deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
+    while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=limit_s).close()
+            socket.create_connection(address, timeout=1).close()
             return
         except ConnectionRefusedError:
-            continue
-    raise AssertionError(f"nothing accepts connections on port {port}")
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # a refused connect returns at once: don't spin the CPU
 
 
 @asynccontextmanager
@@ -95,7 +112,7 @@ async def app_client(settings: Settings) -> AsyncIterator[tuple[Quart, httpx.Asy
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             yield app, c
 
 
@@ -119,6 +136,14 @@ async def live_app(settings: Settings) -> AsyncIterator[tuple[Quart, str]]:
     finally:
         stop.set()
         await task
+
+
+def exited(pid: int) -> bool:
+    """The process is gone (a zombie waiting for its new parent to reap it counts)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

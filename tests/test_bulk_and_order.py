@@ -23,7 +23,34 @@ async def test_bulk_create_returns_all_in_order(client: httpx.AsyncClient) -> No
     created = response.json()
     assert [t["title"] for t in created] == ["one", "two", "elsewhere", "first"]
     inbox = (await client.get("/api/todos", params={"list_id": 1})).json()
-    assert [(t["title"], t["order"]) for t in inbox] == [("first", 1), ("one", 2), ("two", 3)]
+    # The placed item first, then the appended ones behind it, a gap of 1000 apart.
+    assert [(t["title"], t["order"]) for t in inbox] == [
+        ("first", 1),
+        ("one", 1001),
+        ("two", 2001),
+    ]
+
+
+async def test_bulk_items_at_one_place_keep_the_requests_order(
+    client: httpx.AsyncClient,
+) -> None:
+    """A bulk goes in before the todos that held each item's order; items naming the same
+    order stay in the request's order there (not reversed, as one POST each would do)."""
+    x, y = (await client.post("/api/todos", json=[{"title": "x"}, {"title": "y"}])).json()
+    items = [
+        {"title": "b1", "order": y["order"]},
+        {"title": "a1", "order": x["order"]},
+        {"title": "b2", "order": y["order"]},
+        {"title": "a2", "order": x["order"]},
+        {"title": "end"},
+    ]
+    created = (await client.post("/api/todos", json=items)).json()
+    assert [t["title"] for t in created] == ["b1", "a1", "b2", "a2", "end"]
+    inbox = (await client.get("/api/todos")).json()
+    assert [t["title"] for t in inbox] == ["a1", "a2", "x", "b1", "b2", "y", "end"]
+    assert {t["id"]: t["order"] for t in created} == {
+        t["id"]: t["order"] for t in inbox if t["title"] != "x" and t["title"] != "y"
+    }
 
 
 async def test_bulk_create_is_all_or_nothing_and_names_bad_items(
@@ -69,16 +96,24 @@ async def test_toggle_all_by_list(client: httpx.AsyncClient) -> None:
 
 
 async def test_moves_within_a_list(client: httpx.AsyncClient) -> None:
+    """A moved todo takes the order it is sent to; the todo there moves up, to the far end
+    of the hole behind it, and nobody else moves."""
     todos = (await client.post("/api/todos", json=[{"title": c} for c in "abcde"])).json()
+    assert [t["order"] for t in todos] == [1000, 2000, 3000, 4000, 5000]
 
     async def order() -> list[tuple[str, int]]:
         return [(t["title"], t["order"]) for t in (await client.get("/api/todos")).json()]
 
-    moved = await client.patch(todos[4]["url"], json={"order": 2})  # e to 2nd place
-    assert moved.json()["order"] == 2
-    assert await order() == [("a", 1), ("e", 2), ("b", 3), ("c", 4), ("d", 5)]
-    await client.patch(todos[0]["url"], json={"order": 5})  # a to the end
-    assert await order() == [("e", 1), ("b", 2), ("c", 3), ("d", 4), ("a", 5)]
+    moved = await client.patch(todos[4]["url"], json={"order": 2000})  # e before b
+    assert moved.json()["order"] == 2000
+    assert await order() == [("a", 1000), ("e", 2000), ("b", 2999), ("c", 3000), ("d", 4000)]
+    await client.patch(todos[0]["url"], json={"order": 5000})  # a to the end (a free order)
+    assert await order() == [("e", 2000), ("b", 2999), ("c", 3000), ("d", 4000), ("a", 5000)]
+    await client.patch(todos[4]["url"], json={"order": 4000})  # e down, before d
+    assert await order() == [("b", 2999), ("c", 3000), ("e", 4000), ("d", 4999), ("a", 5000)]
+    # b and c are neighbours: sent before b, a pushes both up to the end of the next hole.
+    await client.patch(todos[0]["url"], json={"order": 2999})
+    assert await order() == [("a", 2999), ("b", 3998), ("c", 3999), ("e", 4000), ("d", 4999)]
 
 
 async def test_move_to_another_list(client: httpx.AsyncClient) -> None:
@@ -88,7 +123,7 @@ async def test_move_to_another_list(client: httpx.AsyncClient) -> None:
     moved = await client.patch(todo["url"], json={"list_id": other["id"], "order": 1})
     assert (moved.json()["list_id"], moved.json()["order"]) == (other["id"], 1)
     there = (await client.get("/api/todos", params={"list_id": other["id"]})).json()
-    assert [(t["title"], t["order"]) for t in there] == [("mover", 1), ("x", 2)]
+    assert [(t["title"], t["order"]) for t in there] == [("mover", 1), ("x", 1000)]
     unknown = await client.patch(todo["url"], json={"list_id": 999})
     assert unknown.status_code == 422
 
@@ -96,30 +131,32 @@ async def test_move_to_another_list(client: httpx.AsyncClient) -> None:
 async def test_concurrent_moves_keep_a_permutation(
     live_client: httpx.AsyncClient, clean_db: AsyncEngine
 ) -> None:
-    """30 todos, 60 clients moving random todos to random places at once, with appends and
-    creates at explicit places mixed in: afterwards no two todos share a position."""
+    """30 todos, 60 clients moving random todos to taken orders (and the holes next to
+    them) at once, with appends and creates at a taken order mixed in: afterwards no two
+    todos share a position, none is lost, and the todos nobody moved keep their order."""
     todos = (
         await live_client.post("/api/todos", json=[{"title": f"t{i}"} for i in range(30)])
     ).json()
     rng = random.Random(7)
+    movers = rng.sample(todos, 20)
 
     async def move() -> int:
-        todo = rng.choice(todos)
-        response = await live_client.patch(todo["url"], json={"order": rng.randint(1, 30)})
-        return response.status_code
+        todo, there = rng.choice(movers), rng.choice(todos)
+        order = there["order"] + rng.choice([-1, 0, 0, 1])
+        return (await live_client.patch(todo["url"], json={"order": order})).status_code
 
     async def add(n: int) -> int:
-        body = {"title": f"new {n}"} if n % 2 else {"title": f"new {n}", "order": 5}
+        body = {"title": f"new {n}"} if n % 2 else {"title": f"new {n}", "order": 5000}
         return (await live_client.post("/api/todos", json=body)).status_code
 
     statuses = await asyncio.gather(*(move() for _ in range(60)), *(add(n) for n in range(10)))
     assert set(statuses) <= {200, 201}, statuses
     async with clean_db.connect() as conn:
         rows = (
-            (await conn.execute(text("SELECT position FROM todos WHERE list_id = 1")))
-            .scalars()
-            .all()
-        )
+            await conn.execute(text("SELECT title, position FROM todos ORDER BY position"))
+        ).all()
     assert len(rows) == 40
-    assert len(set(rows)) == 40, "two todos share a position"
+    assert len({r.position for r in rows}) == 40, "two todos share a position"
+    stayed = [t["title"] for t in todos if t not in movers]
+    assert [r.title for r in rows if r.title in stayed] == stayed
     print(f"\nMoves: 60 concurrent moves + 10 creates, {len(rows)} rows, 0 duplicate positions")

@@ -9,21 +9,27 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from backend import create_app
+from backend import CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS, create_app
 from backend.runtime.config import Settings
+
+from .servers import todoapp
 
 PREFLIGHT = {
     "Origin": "https://app.example",
     "Access-Control-Request-Method": "PATCH",
-    "Access-Control-Request-Headers": "Content-Type",
+    "Access-Control-Request-Headers": ", ".join(CORS_REQUEST_HEADERS),
 }
+
+
+def header_set(value: str) -> set[str]:
+    return {v.strip().lower() for v in value.split(",")}
 
 
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             yield c
 
 
@@ -47,20 +53,42 @@ async def test_cors_is_off_by_default(client: httpx.AsyncClient) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
+def test_the_headers_a_client_needs_are_allowed_and_exposed() -> None:
+    assert {"if-match", "if-none-match", "idempotency-key", "x-request-id"} <= {
+        h.lower() for h in CORS_REQUEST_HEADERS
+    }
+    needed = {"etag", "location", "link", "x-total-count", "retry-after", "idempotent-replayed"}
+    assert needed <= {h.lower() for h in CORS_RESPONSE_HEADERS}
+
+
 async def test_listed_origin_gets_headers_and_preflight(open_client: httpx.AsyncClient) -> None:
     response = await open_client.options("/api/todos/1", headers=PREFLIGHT)
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://app.example"
     methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods
-    assert "content-type" in response.headers["access-control-allow-headers"].lower()
+    allowed = header_set(response.headers["access-control-allow-headers"])
+    assert {h.lower() for h in CORS_REQUEST_HEADERS} <= allowed
 
     response = await open_client.post(
         "/api/todos", json={"title": "x"}, headers={"Origin": "https://app.example"}
     )
     assert response.status_code == 201
     assert response.headers["access-control-allow-origin"] == "https://app.example"
-    assert "location" in response.headers["access-control-expose-headers"].lower()
+    exposed = header_set(response.headers["access-control-expose-headers"])
+    assert {h.lower() for h in CORS_RESPONSE_HEADERS} <= exposed
+
+
+async def test_a_real_preflight_on_the_production_server(
+    database_url: str, clean_db: object
+) -> None:
+    with todoapp(database_url, CORS_ORIGINS="https://app.example") as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await http.options("/api/todos/1", headers=PREFLIGHT)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    allowed = header_set(response.headers["access-control-allow-headers"])
+    assert {h.lower() for h in CORS_REQUEST_HEADERS} <= allowed
 
 
 async def test_unlisted_origin_gets_no_headers(open_client: httpx.AsyncClient) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -104,6 +106,25 @@ async def test_unknown_ids_are_404(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get("/api/nothing-here"), 404)
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+async def test_an_unknown_path_is_a_page_for_browsers_and_a_problem_for_clients(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/no/such/page", headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 404
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "There is nothing here" in page.text and 'href="/"' in page.text
+    assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None  # no inline script
+    # Scripts, curl and API paths keep the problem+json.
+    assert_problem(await client.get("/no/such/page"), 404)
+    assert_problem(await client.get("/no/such/page", headers={"Accept": "*/*"}), 404)
+    assert_problem(await client.get("/api/nothing", headers={"Accept": BROWSER_ACCEPT}), 404)
+    assert_problem(await client.get("/api/todos/424242", headers={"Accept": BROWSER_ACCEPT}), 404)
+
+
 async def test_unsupported_method_is_405_with_allow(client: httpx.AsyncClient) -> None:
     response = await client.put("/api/todos/1", json={"title": "x"})
     assert_problem(response, 405)
@@ -124,7 +145,7 @@ async def test_database_unreachable_is_a_quick_503() -> None:
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             for request in (c.get("/api/todos"), c.post("/api/todos", json={"title": "x"})):
                 response = await request
                 assert_problem(response, 503)

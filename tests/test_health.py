@@ -24,7 +24,7 @@ async def test_readyz_is_503_until_migrations_ran(pg_server: str) -> None:
         app = create_app(Settings(database_url=url))
         async with LifespanManager(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
                 response = await c.get("/readyz")
                 assert response.status_code == 503
                 assert response.headers["content-type"] == "application/problem+json"

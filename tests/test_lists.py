@@ -18,7 +18,7 @@ async def test_create_get_rename_delete(client: httpx.AsyncClient) -> None:
     created = response.json()
     assert created["name"] == "Groceries"
     assert response.headers["location"] == created["url"]
-    assert created["url"] == f"http://testserver/api/lists/{created['id']}"
+    assert created["url"] == f"http://localhost/api/lists/{created['id']}"
     url = f"/api/lists/{created['id']}"
     assert (await client.get(url)).json() == created
 

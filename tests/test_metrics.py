@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+import asyncpg
 import httpx
 from sqlalchemy import text
 
 from backend.runtime.config import Settings
 
-from .servers import app_client, samples, until
+from . import pg
+from .servers import app_client, samples, todoapp, until
 
 TODO_ROUTE = "/api/todos/<id:todo_id>"
 
@@ -102,3 +104,47 @@ async def test_pool_timeout_is_a_503_with_retry_after_and_counted(
         assert count(after, "GET", "/api/todos", "503") >= 1
         # and the pool works again
         assert (await client.get("/api/todos?limit=1")).status_code == 200
+
+
+async def test_a_client_that_went_away_is_counted_as_499_not_500(
+    database_url: str, clean_db: object
+) -> None:
+    """On the production server: a PATCH waits on a row lock, its client hangs up, granian
+    cancels the request. No response was sent, so it is neither a 500 nor a success."""
+    with todoapp(database_url) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            todo = (await http.post("/api/todos", json={"title": "locked"})).json()
+            before = await scrape(http)
+            db = await asyncpg.connect(pg.plain(database_url))
+            try:
+                async with db.transaction():
+                    await db.execute("SELECT 1 FROM todos WHERE id = $1 FOR UPDATE", todo["id"])
+                    port = int(url.rsplit(":", 1)[1])
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    body = b'{"completed": true}'
+                    writer.write(
+                        b"PATCH /api/todos/%d HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                        % (todo["id"], len(body), body)
+                    )
+                    await writer.drain()
+                    await until(lambda: lock_waiters(db), "the PATCH waits on the row lock")
+                    writer.close()  # the client goes away
+
+                    async def counted() -> bool:
+                        return count(await scrape(http), "PATCH", TODO_ROUTE, "499") > 0
+
+                    await until(counted, "the abandoned PATCH is counted")
+            finally:
+                await db.close()
+            after = await scrape(http)
+    assert count(after, "PATCH", TODO_ROUTE, "499") == count(before, "PATCH", TODO_ROUTE, "499") + 1
+    assert count(after, "PATCH", TODO_ROUTE, "500") == count(before, "PATCH", TODO_ROUTE, "500")
+
+
+async def lock_waiters(db: asyncpg.Connection) -> bool:
+    waiting = await db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'todoapp' "
+        "AND wait_event_type = 'Lock'"
+    )
+    return bool(waiting)

@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,31 +55,40 @@ async def test_models_and_migrations_agree(db_engine: AsyncEngine) -> None:
     assert diff == []
 
 
+@asynccontextmanager
+async def database_at(
+    pg_server: str, label: str, revision: str
+) -> AsyncIterator[tuple[Config, asyncpg.Connection]]:
+    """A new database migrated to `revision`: its Alembic config and a connection to it."""
+    with pg.scratch_database(pg_server, label) as url:
+        config = migrate.alembic_config(url)
+        pg.in_thread(command.upgrade)(config, revision)
+        conn = await asyncpg.connect(pg.plain(url))
+        try:
+            yield config, conn
+        finally:
+            await conn.close()
+
+
 async def test_data_survives_down_and_up_of_each_later_revision(pg_server: str) -> None:
     """Rows written at head survive a downgrade/upgrade of every revision after the first
     (none of them drops the tables that hold the rows)."""
     script = ScriptDirectory.from_config(migrate.alembic_config())
     revisions = list(script.walk_revisions())  # head first
-    with pg.scratch_database(pg_server, "survive") as url:
-        config = migrate.alembic_config(url)
-        pg.in_thread(command.upgrade)(config, "head")
-        conn = await asyncpg.connect(pg.plain(url))
-        try:
-            await conn.execute("INSERT INTO todo_lists (name) VALUES ('Kept')")
-            await conn.execute(
-                "INSERT INTO todos (list_id, title, completed, position) "
-                "SELECT id, 'survivor', true, 7 FROM todo_lists WHERE name = 'Kept'"
+    async with database_at(pg_server, "survive", "head") as (config, conn):
+        await conn.execute("INSERT INTO todo_lists (name) VALUES ('Kept')")
+        await conn.execute(
+            "INSERT INTO todos (list_id, title, completed, position) "
+            "SELECT id, 'survivor', true, 7 FROM todo_lists WHERE name = 'Kept'"
+        )
+        for revision in revisions[:-1]:
+            pg.in_thread(command.downgrade)(config, revision.down_revision)
+            pg.in_thread(command.upgrade)(config, "head")
+            row = await conn.fetchrow(
+                "SELECT t.title, t.completed, t.position, l.name FROM todos t "
+                "JOIN todo_lists l ON l.id = t.list_id"
             )
-            for revision in revisions[:-1]:
-                pg.in_thread(command.downgrade)(config, revision.down_revision)
-                pg.in_thread(command.upgrade)(config, "head")
-                row = await conn.fetchrow(
-                    "SELECT t.title, t.completed, t.position, l.name FROM todos t "
-                    "JOIN todo_lists l ON l.id = t.list_id"
-                )
-                assert tuple(row) == ("survivor", True, 7, "Kept"), revision.revision
-        finally:
-            await conn.close()
+            assert tuple(row) == ("survivor", True, 7, "Kept"), revision.revision
     assert revisions[-1].down_revision is None
 
 
@@ -120,3 +132,36 @@ async def wait_for_lock_waiters(conn: asyncpg.Connection, count: int) -> None:
         if waiting == count:
             return
     raise AssertionError(f"{count} migrators never queued on the lock")
+
+
+async def test_crowded_lists_get_holes_and_short_ones_keep_their_positions(
+    pg_server: str,
+) -> None:
+    """0004: a list with more than 32 todos at consecutive positions is spaced out 1000
+    apart in the same order (a first insert there would otherwise move them all); lists
+    without such a stretch keep their positions. Down and up again changes nothing more."""
+    async with database_at(pg_server, "holes", "0002") as (config, conn):
+        await conn.execute("INSERT INTO todo_lists (name) VALUES ('Crowded'), ('Spread')")
+        # Inbox: 3 todos; Crowded: 40 in a row, last first by id; Spread: 40, every other.
+        await conn.execute(
+            "INSERT INTO todos (list_id, title, position) "
+            "SELECT 1, 'inbox ' || i, i FROM generate_series(1, 3) i UNION ALL "
+            "SELECT 2, 'crowded ' || i, 41 - i FROM generate_series(1, 40) i UNION ALL "
+            "SELECT 3, 'spread ' || i, 2 * i FROM generate_series(1, 40) i"
+        )
+        everything = "SELECT id, list_id, position, version FROM todos"
+        before = {tuple(r) for r in await conn.fetch(everything)}
+        pg.in_thread(command.upgrade)(config, "head")
+        after = {tuple(r) for r in await conn.fetch(everything)}
+        crowded = await conn.fetch(
+            "SELECT title, position, version FROM todos WHERE list_id = 2 ORDER BY position"
+        )
+        assert [tuple(r) for r in crowded] == [
+            (f"crowded {41 - n}", 1000 * n, 2) for n in range(1, 41)
+        ]
+        assert {r for r in before if r[1] != 2} == {r for r in after if r[1] != 2}
+        assert await conn.fetchval("SELECT last_position FROM todo_lists WHERE id = 2") == 40_000
+
+        pg.in_thread(command.downgrade)(config, "0002")
+        pg.in_thread(command.upgrade)(config, "head")
+        assert {tuple(r) for r in await conn.fetch(everything)} == after

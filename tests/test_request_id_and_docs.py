@@ -37,7 +37,7 @@ async def test_errors_carry_the_request_id_and_log_it(
     caplog.set_level(logging.INFO)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             response = await c.get("/api/todos", headers={"X-Request-ID": "trace-me"})
     assert response.status_code == 503
     assert response.headers["x-request-id"] == "trace-me"

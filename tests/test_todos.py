@@ -21,8 +21,9 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
     todo = response.json()
     assert todo["title"] == "buy milk"  # trimmed
     assert todo["completed"] is False
+    assert todo["due"] is None and todo["notes"] is None
     assert todo["list_id"] == 1  # the default list, Inbox
-    assert todo["url"] == f"http://testserver/api/todos/{todo['id']}"
+    assert todo["url"] == f"http://localhost/api/todos/{todo['id']}"
     assert response.headers["location"] == todo["url"]
     assert set(todo) == {
         "id",
@@ -30,6 +31,8 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
         "title",
         "completed",
         "order",
+        "due",
+        "notes",
         "version",
         "url",
         "created_at",
@@ -38,22 +41,26 @@ async def test_create_returns_object_location_and_defaults(client: httpx.AsyncCl
 
 
 async def test_new_todos_go_to_the_end_of_their_list(client: httpx.AsyncClient) -> None:
+    """Appends leave a gap of 1000 behind the last todo (room to insert without moving)."""
     first = await create(client, title="first")
-    placed = await create(client, title="placed", order=100)
+    placed = await create(client, title="placed", order=5000)
     last = await create(client, title="last")
-    assert first["order"] == 1
-    assert placed["order"] == 100
-    assert last["order"] == 101
+    assert first["order"] == 1000
+    assert placed["order"] == 5000
+    assert last["order"] == 6000
     titles = [t["title"] for t in (await client.get("/api/todos")).json()]
     assert titles == ["first", "placed", "last"]
 
 
-async def test_creating_at_a_taken_order_shifts_the_rest(client: httpx.AsyncClient) -> None:
+async def test_creating_at_a_taken_order_moves_the_todo_there_up(
+    client: httpx.AsyncClient,
+) -> None:
     a = await create(client, title="a", order=5)
     b = await create(client, title="b", order=5)
     z = await create(client, title="z", order=1)
     todos = (await client.get("/api/todos")).json()
-    assert [(t["title"], t["order"]) for t in todos] == [("z", 1), ("b", 5), ("a", 6)]
+    # a moved up to the far end of the hole after it (the list's end: a gap of 1000).
+    assert [(t["title"], t["order"]) for t in todos] == [("z", 1), ("b", 5), ("a", 1005)]
     assert [t["id"] for t in todos] == [z["id"], b["id"], a["id"]]
     assert todos[2]["version"] == a["version"] + 1  # a moved, so it changed
 
@@ -120,7 +127,7 @@ async def test_moving_to_another_list_appends_there(client: httpx.AsyncClient) -
     todo = await create(client, title="mover")
     moved = (await client.patch(todo["url"], json={"list_id": other["id"]})).json()
     assert moved["list_id"] == other["id"]
-    assert moved["order"] == 10
+    assert moved["order"] == 1009
 
 
 async def test_delete_collection_with_filters_is_clear_completed(

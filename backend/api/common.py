@@ -6,29 +6,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from quart import Response, current_app
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, Map, ValidationError
 
+from ..domain.schemas import BIGINT_MAX, CANONICAL_ID, parse_id
 from ..edge.problems import Problem
 
 
 class IdConverter(IntegerConverter):
-    """`<id:...>` in routes: a positive PostgreSQL bigint. A larger number cannot name
-    anything, so it is a 404 rather than a database error."""
+    """`<id:...>` in routes: a positive PostgreSQL bigint in its one canonical spelling.
+    Anything else ("01", Arabic or full-width digits, past bigint) names nothing: 404, not an
+    alias of an id and not a database error. (An IntegerConverter: OpenAPI says integer.)"""
+
+    regex = CANONICAL_ID.pattern
 
     def __init__(self, map: Map) -> None:
-        super().__init__(map, min=1, max=2**63 - 1)
+        super().__init__(map, min=1, max=BIGINT_MAX)  # OpenAPI documents the range
 
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    # orjson's bytes go straight into the response (no str round trip).
-    return current_app.response_class(
-        orjson.dumps(body),
-        status=status,
-        headers=headers,
-        content_type="application/json",
-    )
+    def to_python(self, value: str) -> int:
+        parsed = parse_id(value)
+        if parsed is None:
+            raise ValidationError()
+        return parsed
 
 
 def not_found(kind: str, item_id: int) -> Problem:

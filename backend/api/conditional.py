@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quart import Response, request
 
+from ..domain.schemas import INT_MAX
 from ..edge.problems import Problem
+
+# A version as this API writes it in an ETag: ASCII digits, no sign, no leading zero.
+_VERSION = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def etag(*parts: int) -> str:
@@ -16,18 +21,30 @@ def etag(*parts: int) -> str:
 
 def if_match_versions() -> list[int] | None:
     """The versions If-Match accepts: None when the header is absent (or `*`), so the write
-    is unconditional. Weak or unreadable tags never match (strong comparison)."""
+    is unconditional.
+
+    Only tags this API could have sent can match (strong comparison, RFC 9110): a quoted
+    version in ASCII digits without leading zeros, within the version column's range. Any
+    other tag (weak, unquoted, "²" or "٣", "2147483648", 5,000 digits) names no version, so it
+    never matches and the answer is 412, and it never reaches the database."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    versions = []
+    versions = set()
     for tag in header.split(","):
         tag = tag.strip()
-        if tag.startswith('"') and tag.endswith('"'):
-            version = tag[1:-1].split("-", 1)[0]
-            if version.isdigit():
-                versions.append(int(version))
-    return versions
+        if len(tag) >= 2 and tag.startswith('"') and tag.endswith('"'):
+            version = parse_version(tag[1:-1].split("-", 1)[0])
+            if version is not None:
+                versions.add(version)
+    return sorted(versions)
+
+
+def parse_version(text: str) -> int | None:
+    if _VERSION.fullmatch(text) is None:
+        return None
+    value = int(text)  # at most 10 ASCII digits: cheap and safe
+    return value if value <= INT_MAX else None
 
 
 def not_modified(tag: str) -> Response | None:

@@ -135,7 +135,7 @@ def lists_loader(app: Quart, actor: Actor) -> Callable[[], Awaitable[set[int] | 
         if events.sees_every_list(actor):
             return None
         async with db.outside_request(app, actor) as work:
-            return await events.visible_list_ids(work)
+            return await events.list_ids_of(work)
 
     return load
 

@@ -1,4 +1,5 @@
-"""/api/lists: todo lists, each with counts of its active and completed todos."""
+"""/api/lists: todo lists, each with counts of its active and completed todos; a deleted list
+goes to the trash with its todos and can be restored for a while."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from ..data import Row, db
 from ..data import lists as store
 from ..domain.schemas import ListCreate, ListOut, ListUpdate, Page
 from ..edge.problems import Problem
-from . import pagination, validation
+from . import pagination, trash, validation
 from .common import answers
 from .conditional import etag, if_match_versions
 from .idempotency import idempotent
@@ -89,7 +90,21 @@ async def delete_list(list_id: int) -> Response:
     async with db.transaction() as work:
         if not await store.delete_list(work, list_id, versions):
             raise _why_not(await store.get_list(work, list_id), list_id, versions)
+    await trash.now_and_then()
     return Response(status=204)
+
+
+@bp.post("/<id:list_id>/restore")
+@answers(ListOut, 404, 409, 503)
+async def restore_list(list_id: int) -> Response:
+    """Undo a delete: the list with the todos it had; 404 if it is neither in the trash
+    (any more) nor here, 409 if another list took its name meanwhile."""
+    async with db.transaction() as work:
+        await store.restore_list(work, list_id)
+        row = await store.get_list(work, list_id)
+    if row is None:
+        raise LISTS.missing(list_id)
+    return LISTS.one(row)
 
 
 def _why_not(row: Row | None, list_id: int, versions: list[int] | None) -> Problem:

@@ -19,9 +19,10 @@ from quart import Response, request
 from ..data import Row, db
 from ..data.db import Work
 from ..domain.schemas import Source
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination
-from .common import json_response, not_found
+from .common import not_found
 from .conditional import not_modified, precondition_failed
 
 

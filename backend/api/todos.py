@@ -1,9 +1,11 @@
 """/api/todos: the Todo-Backend compatible todo resource, with ETags, keyset pages, search,
-bulk create / toggle, and Idempotency-Key on POST."""
+due dates, bulk create / toggle, Idempotency-Key on POST, and restore from the trash."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from quart import Blueprint, Response
 
@@ -18,13 +20,15 @@ from ..domain.schemas import (
     TodoCreate,
     TodoCreateMany,
     TodoFilter,
+    TodoIds,
     TodoOut,
     TodoQuery,
     TodoUpdate,
 )
+from ..edge.jsonio import json_response
 from ..edge.problems import Problem
-from . import pagination, validation
-from .common import answers, json_response
+from . import pagination, trash, validation
+from .common import answers
 from .conditional import etag, if_match_versions
 from .idempotency import idempotent
 from .representation import Representation
@@ -46,7 +50,20 @@ def no_such_list(list_id: int | None, pointer: str = "/list_id") -> Problem:
 
 
 def _filter(query: TodoFilter) -> store.Filter:
-    return store.Filter(list_id=query.list_id, completed=query.completed, q=query.q)
+    return store.Filter(
+        list_id=query.list_id,
+        completed=query.completed,
+        q=query.q,
+        due_before=query.due_before,
+        due_after=query.due_after,
+        overdue=query.overdue,
+        today=None if query.overdue is None else _today(query.tz),
+    )
+
+
+def _today(tz: str | None) -> date:
+    """Today in the client's time zone (a validated IANA name), or in the server's TZ."""
+    return datetime.now(ZoneInfo(tz)).date() if tz else date.today()
 
 
 def _fields(todo: TodoCreate) -> dict[str, Any]:
@@ -151,11 +168,24 @@ async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
 async def delete_todos(query: TodoFilter) -> Response:
     """Delete the todos matching the filters (`completed=true&list_id=N`: clear completed).
 
-    Without any filter it deletes every todo.
+    Without any filter it deletes every todo. They go to the trash: for 10 minutes
+    `POST /api/todos/restore` brings them back.
     """
     async with db.statement() as work:
         await store.delete_todos(work, _filter(query))
+    await trash.now_and_then()
     return Response(status=204)
+
+
+@bp.post("/restore")
+@validation.body(TodoIds)
+@answers(list[TodoOut], 400, 415, 422, 503)
+async def restore_todos(data: TodoIds) -> Response:
+    """Undo: take todos out of the trash as they were (place, list, fields). Answers those
+    of them that are back (or were never deleted); the others are gone for good."""
+    async with db.transaction() as work:
+        rows = await store.restore_todos(work, data.ids)
+    return TODOS.many(rows)
 
 
 @bp.get("/<id:todo_id>")
@@ -216,9 +246,25 @@ async def _why_not(todo_id: int) -> Problem:
 @bp.delete("/<id:todo_id>")
 @answers(None, 404, 412, 503, status=204)
 async def delete_todo(todo_id: int) -> Response:
-    """Delete a todo (with `If-Match`: only if it is unchanged)."""
+    """Delete a todo (with `If-Match`: only if it is unchanged).
+
+    It goes to the trash: for 10 minutes `POST /api/todos/<id>/restore` brings it back.
+    """
     async with db.statement() as work:
         deleted = await store.delete_todo(work, todo_id, if_match_versions())
     if not deleted:
         raise await _why_not(todo_id)
+    await trash.now_and_then()
     return Response(status=204)
+
+
+@bp.post("/<id:todo_id>/restore")
+@answers(TodoOut, 404, 503)
+async def restore_todo(todo_id: int) -> Response:
+    """Undo a delete: the todo as it was; 404 if it is not in the trash (any more) and not
+    here either, or its list is gone."""
+    async with db.transaction() as work:
+        rows = await store.restore_todos(work, [todo_id])
+    if not rows:
+        raise TODOS.missing(todo_id)
+    return TODOS.one(rows[0])

@@ -11,8 +11,8 @@ Two ways to do a request's work, both here and nowhere else:
 Inside an outer ``transaction()`` of the same request (e.g. the idempotency-key wrapper),
 both join it, so the request stays one transaction.
 
-Both yield a ``Work``: the session and the actor the work is done for. Every query takes it,
-so scoping by who is asking is never a parameter a route could forget.
+Both yield a ``Work``: the connection and the actor the work is done for. Every query takes
+it, so scoping by who is asking is never a parameter a route could forget.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from quart import Quart, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -38,7 +41,7 @@ from . import Row
 
 def create_engine(settings: Settings) -> AsyncEngine:
     assert settings.database_url, "DATABASE_URL is resolved before the app is created"
-    return create_async_engine(
+    engine = create_async_engine(
         asyncpg_url(settings.database_url),
         # A fixed pool: no overflow connections opened and closed under load, and a short
         # wait for a free connection so overload turns into a quick 503, not a queue.
@@ -49,12 +52,59 @@ def create_engine(settings: Settings) -> AsyncEngine:
         connect_args={
             "timeout": settings.db_connect_timeout,
             "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
+            # A session setting, not SET LOCAL per transaction (a round trip each): it also
+            # bounds the autocommit statements. Its one hazard, a timer armed by a statement
+            # the driver abandoned, is why connections with an unknown state are discarded.
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),
                 "application_name": "todoapp",
             },
         },
     )
+    event.listen(engine.sync_engine, "handle_error", discard_unknown_connections)
+    return engine
+
+
+# SQLSTATE classes after which a connection is not trusted again: connection exceptions (08),
+# invalid transaction state (25), operator intervention (57: cancelled, shut down, restarting),
+# system and internal errors (58, XX). Other server errors (a constraint, a bad value, a
+# deadlock) end in a clean, rolled-back state, and the connection stays.
+_UNTRUSTED_CLASSES = {"08", "25", "57", "58", "XX"}
+# Of these, the ones that mean the server's other sessions are gone too (a restart).
+_SERVER_GONE = ("08", "57P")
+
+
+def discard_unknown_connections(context: ExceptionContext) -> None:
+    """After an error that may leave the connection in an unknown state, throw it away
+    (SQLAlchemy invalidates it: closed, and replaced on the next checkout).
+
+    Why (issue 9): asyncpg prepares a statement (Parse, no Sync) and then encodes the
+    parameters; if encoding fails, the server is left mid-statement with statement_timeout
+    armed. The timer later cancels the connection's next BEGIN, asyncpg keeps its marker of
+    that failed transaction, and every later transaction on it fails ("SAVEPOINT can only be
+    used in transaction blocks"). Any error the driver raised itself, rather than the server
+    reporting it, may leave such a state; so may the SQLSTATE classes above.
+    """
+    if context.is_disconnect:
+        return  # SQLAlchemy saw a closed connection: its own handling (the whole pool) stands
+    error = context.original_exception
+    driver_error = error.__cause__ or error  # SQLAlchemy's DBAPI adapter wraps asyncpg's
+    if _reported_by_server(driver_error):
+        sqlstate = driver_error.sqlstate or ""
+        if sqlstate[:2] not in _UNTRUSTED_CLASSES:
+            return
+        # A restart takes every connection of the pool with it: replace them all.
+        context.invalidate_pool_on_disconnect = sqlstate.startswith(_SERVER_GONE)
+    else:
+        # Raised by the driver itself (encoding, protocol, a timeout, a broken socket).
+        context.invalidate_pool_on_disconnect = isinstance(driver_error, OSError)
+    context.is_disconnect = True
+
+
+def _reported_by_server(error: BaseException) -> bool:
+    # asyncpg raises its DataError (a PostgresError, SQLSTATE 22000) itself when it cannot
+    # encode a parameter; only an error the server sent carries the server's fields.
+    return isinstance(error, asyncpg.PostgresError) and error.severity is not None
 
 
 def init_app(app: Quart, settings: Settings) -> None:

@@ -20,7 +20,7 @@ from ..domain.actor import Actor
 from . import Row
 from .db import Work
 from .models import Event, TodoList
-from .scope import visible_lists
+from .scope import reachable_lists, visible_lists
 
 events = Event.__table__
 lists = TodoList.__table__
@@ -153,15 +153,21 @@ async def between(
     return [_stored(r) for r in await work.rows(stmt)]
 
 
+# A stream is scoped by whose lists they are (scope.py's reachable lists), not by the trash:
+# a list's trip to the trash and back are events its people must get. The triggers already
+# keep quiet about the todos of a list in the trash.
+
+
 def sees_every_list(actor: Actor) -> bool:
     """True when scope.py puts no condition on the actor's lists (no accounts): nothing to
     ask the database."""
-    return not visible_lists(actor)
+    return not reachable_lists(actor)
 
 
-async def visible_list_ids(work: Work) -> set[int]:
-    """The ids of the lists the actor may see."""
-    rows: Sequence[Row] = await work.rows(select(lists.c.id).where(*visible_lists(work.actor)))
+async def list_ids_of(work: Work) -> set[int]:
+    """The ids of the actor's lists (in the trash or not)."""
+    stmt = select(lists.c.id).where(*reachable_lists(work.actor))
+    rows: Sequence[Row] = await work.rows(stmt)
     return {row["id"] for row in rows}
 
 

@@ -1,17 +1,19 @@
 """Todo lists, each read with the counts of its active and completed todos; the actor's
-default list, and the rule that an actor always keeps at least one list."""
+default list, and the rule that an actor always keeps at least one list. A deleted list goes
+to the trash with its todos (data/trash.py) and can be restored for a while."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, select, update
 
 from . import Row
 from .db import Work
 from .models import Todo, TodoList
-from .scope import visible_lists
+from .scope import present, reachable_lists, visible_lists
+from .trash import restorable
 
 # Core tables, as in todos.py: no ORM layer on the request path.
 todos = Todo.__table__
@@ -32,7 +34,7 @@ def _with_counts() -> Select[Any]:
             active.label("active_count"),
             done.label("completed_count"),
         )
-        .outerjoin(todos, todos.c.list_id == lists.c.id)
+        .outerjoin(todos, and_(todos.c.list_id == lists.c.id, present(todos)))
         .group_by(lists.c.id)
     )
 
@@ -48,6 +50,12 @@ def _version_matches(versions: Sequence[int] | None) -> list[ColumnElement[bool]
 def default_list_id(actor: Any) -> Any:
     """The actor's default list: the first of their lists (a scalar subquery)."""
     return select(func.min(lists.c.id)).where(*visible_lists(actor)).scalar_subquery()
+
+
+async def visible_ids(work: Work, ids: Sequence[int]) -> set[int]:
+    """Which of these lists the actor may see (and so put todos in)."""
+    stmt = select(lists.c.id).where(lists.c.id.in_(ids), *visible_lists(work.actor))
+    return set((await work.run(stmt)).scalars())
 
 
 async def list_lists(work: Work, *, after: int | None, limit: int) -> Sequence[Row]:
@@ -85,17 +93,29 @@ async def rename_list(work: Work, list_id: int, name: str, versions: Sequence[in
 
 
 async def delete_list(work: Work, list_id: int, versions: Sequence[int] | None) -> bool:
-    """Delete the list and its todos (ON DELETE CASCADE) if the version matches (when given)
-    and the actor keeps another list; False otherwise (a transaction)."""
+    """Move the list, and with it its todos, to the trash if the version matches (when
+    given) and the actor keeps another list; False otherwise (a transaction)."""
     lock = func.pg_advisory_xact_lock(_DELETE_LOCK_CLASS, func.hashtext(work.actor.key))
     await work.run(select(lock))
     others = select(lists.c.id).where(lists.c.id != list_id, *visible_lists(work.actor)).exists()
     stmt = (
-        delete(lists)
+        update(lists)
         .where(*_one(work, list_id), *_version_matches(versions), others)
+        .values(deleted_at=func.now())
         .returning(lists.c.id)
     )
     return await work.row(stmt) is not None
+
+
+async def restore_list(work: Work, list_id: int) -> None:
+    """Take the list (and so its todos) out of the trash, if it went there recently. Its
+    name must still be free (else the unique index answers: a conflict)."""
+    stmt = (
+        update(lists)
+        .where(lists.c.id == list_id, restorable(lists), *reachable_lists(work.actor))
+        .values(deleted_at=None, version=lists.c.version + 1, updated_at=func.now())
+    )
+    await work.run(stmt)
 
 
 async def ensure_default_list(work: Work) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Computed,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -23,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ..domain.limits import NAME_MAX, TITLE_MAX
+from ..domain.limits import NAME_MAX, NOTES_MAX, TITLE_MAX
 
 # English stemming: "groceries" and "grocery" find each other.
 SEARCH_CONFIG = "english"
@@ -52,11 +53,38 @@ class Versioned:
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
 
 
-class TodoList(Timestamps, Versioned, Base):
+class Trashable:
+    # Set by DELETE: the row is in the trash, invisible (data/scope.py), restorable for a
+    # while and then purged (data/trash.py). An undo after a reload or from another device
+    # needs the data on the server, not in a browser tab.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def in_trash(table: str) -> Index:
+    """The purge finds old trash without scanning the live rows."""
+    return Index(
+        f"ix_{table}_deleted_at", "deleted_at", postgresql_where=text("deleted_at IS NOT NULL")
+    )
+
+
+# Sorting by due date puts todos without one last, in both directions: the sort key is the
+# date with a missing one read as +infinity (ascending) or -infinity (descending).
+DUE_LAST = text("'infinity'::date")
+DUE_LAST_DESC = text("'-infinity'::date")
+
+
+class TodoList(Timestamps, Versioned, Trashable, Base):
     __tablename__ = "todo_lists"
     __table_args__ = (
         length_between_1_and(NAME_MAX, "name", "todo_lists_name_check"),
-        UniqueConstraint("name", name="todo_lists_name_key"),
+        # Unique among the lists not in the trash: a deleted list's name is free at once.
+        Index(
+            "todo_lists_name_key",
+            "name",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        in_trash("todo_lists"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -66,12 +94,12 @@ class TodoList(Timestamps, Versioned, Base):
     last_position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
 
-class Todo(Timestamps, Versioned, Base):
+class Todo(Timestamps, Versioned, Trashable, Base):
     __tablename__ = "todos"
     __table_args__ = (
         length_between_1_and(TITLE_MAX, "title", "todos_title_check"),
         # A list's order is a permutation: no two todos share a position. Deferred to commit,
-        # so a move can shift a range of positions by one in a single UPDATE.
+        # so one UPDATE can renumber todos whose new positions are each other's old ones.
         UniqueConstraint(
             "list_id",
             "position",
@@ -84,6 +112,10 @@ class Todo(Timestamps, Versioned, Base):
         Index("ix_todos_position_id", "position", "id"),
         Index("ix_todos_created_at_id", "created_at", "id"),
         Index("ix_todos_updated_at_id", "updated_at", "id"),
+        Index("ix_todos_due_id", func.coalesce(text("due"), DUE_LAST), "id"),
+        Index("ix_todos_due_desc_id", func.coalesce(text("due"), DUE_LAST_DESC), "id"),
+        CheckConstraint(f"char_length(notes) <= {NOTES_MAX}", name="todos_notes_check"),
+        in_trash("todos"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -95,6 +127,9 @@ class Todo(Timestamps, Versioned, Base):
     title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     completed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    # A calendar date, no time zone: "due on the 3rd" means the 3rd wherever the user is.
+    due: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)  # plain text, shown with the todo
     search: Mapped[str] = mapped_column(
         TSVECTOR, Computed(f"to_tsvector('{SEARCH_CONFIG}', title)", persisted=True)
     )

@@ -2,6 +2,7 @@
 
 TITLE_MAX = 500  # characters of a todo's title
 NAME_MAX = 200  # characters of a list's name
+NOTES_MAX = 10_000  # characters of a todo's notes
 # Positions are PostgreSQL integers; the cap leaves room to append a billion more after it.
 MAX_ORDER = 1_000_000_000
 MAX_BULK = 1000  # todos in one bulk create

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import available_timezones
 
+import regex
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     RootModel,
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from .limits import MAX_BULK, MAX_ORDER, NAME_MAX, TITLE_MAX
+from .limits import MAX_BULK, MAX_ORDER, NAME_MAX, NOTES_MAX, TITLE_MAX
 
 
 @dataclass(frozen=True)
@@ -28,11 +35,141 @@ class Source:
     column: str
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-# Ids and positions are PostgreSQL bigint / integer: out-of-range numbers are bad input, not a 500.
-Id = Annotated[StrictInt, Field(ge=1, le=2**63 - 1)]
+# --- numbers: the ranges of the PostgreSQL columns they end up in ------------------------
+# A value outside its column's range must be refused here, as bad input: if it reached the
+# driver, asyncpg would fail to encode it half-way through a statement (issue 9).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # integer (positions, versions)
+BIGINT_MAX = 2**63 - 1  # bigint (ids)
+
+Id = Annotated[StrictInt, Field(ge=1, le=BIGINT_MAX)]
 Order = Annotated[StrictInt, Field(ge=1, le=MAX_ORDER)]
+# A stored position (read back in a page cursor): anything the integer column can hold.
+Position = Annotated[StrictInt, Field(ge=INT_MIN, le=INT_MAX)]
+
+# Ids in text (paths, query strings) have ONE spelling: ASCII digits without sign, spaces or
+# leading zeros. int() alone would also take "01", "+1", " 1", "1_0" and other scripts' digits
+# (Arabic-Indic, full-width), so one todo would have many URLs.
+CANONICAL_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def parse_id(text: str) -> int | None:
+    """The id a canonical decimal spelling names, or None (not canonical, or past bigint)."""
+    if CANONICAL_ID.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value <= BIGINT_MAX else None
+
+
+def _id_from_text(value: object) -> object:
+    if isinstance(value, str):
+        parsed = parse_id(value)
+        if parsed is None:
+            raise ValueError(
+                f"must be an id from 1 to {BIGINT_MAX} in ASCII digits, without sign or "
+                "leading zeros"
+            )
+        return parsed
+    return value
+
+
+IdParam = Annotated[int, Field(ge=1, le=BIGINT_MAX), BeforeValidator(_id_from_text)]
+
+
+def _utc_representable(value: datetime) -> datetime:
+    # The driver sends timestamptz in UTC: "0001-01-01T00:00:00+14:00" is year 0 there.
+    if value.tzinfo is None:
+        raise ValueError("must have a UTC offset")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc_representable)]
+
+# --- text --------------------------------------------------------------------------------
+# Characters that show nothing, by Unicode property (the `regex` module knows them):
+# White_Space and the separators (Z*), Default_Ignorable_Code_Point (zero-width space and
+# joiners, soft hyphen, word joiner, variation selectors, Hangul fillers, tag characters),
+# controls (Cc) and format characters (Cf), and U+2800 BRAILLE PATTERN BLANK, which renders
+# as a blank. Stripped from both ends of a title, name or search, as spaces are, so a text
+# made only of them is empty. Inside a text they stay (a joiner can matter in an emoji), and
+# so do variation selectors and tag characters at the end, which complete the character
+# before them ("❤️" ends in U+FE0F, the flag of Scotland in tag characters).
+INVISIBLE = r"\p{White_Space}\p{Z}\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\u2800"
+COMPLETES_PREVIOUS = r"\p{Variation_Selector}\U000E0020-\U000E007F"
+# Two scans that stop at the first visible character from each end: linear, whatever the
+# input (a pattern like `[...]+$` would be quadratic on a long run of invisible characters).
+_FIRST_VISIBLE = regex.compile(f"[^{INVISIBLE}]")
+_LAST_KEPT = regex.compile(f"(?r)[^{INVISIBLE}]|[{COMPLETES_PREVIOUS}]")
+
+
+def visible_text(value: object) -> object:
+    """Refuse NUL (PostgreSQL text cannot hold it); strip invisible characters at the ends."""
+    if not isinstance(value, str):
+        return value  # the str schema reports the wrong type
+    if "\x00" in value:
+        raise ValueError("may not contain the NUL character (U+0000)")
+    first = _FIRST_VISIBLE.search(value)
+    if first is None:
+        return ""
+    last = _LAST_KEPT.search(value, first.start())
+    assert last is not None
+    return value[first.start() : last.end()]
+
+
+def Text(max_length: int) -> Any:
+    """Text for the database: no NUL, trimmed of invisible characters, 1..max_length long."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_length),
+        BeforeValidator(visible_text),  # runs first, then the length is checked
+    ]
+
+
+Title = Text(TITLE_MAX)
+Name = Text(NAME_MAX)
+SearchText = Text(200)
+
+
+def _calendar_date(value: object) -> object:
+    """Exactly YYYY-MM-DD: no time, no zone, no other spelling of the same day."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("is not a day of the calendar") from None
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+# A due date: a calendar day, no time zone to get wrong (years 1 to 9999).
+Due = Annotated[date, BeforeValidator(_calendar_date)]
+
+
+def _plain_text(value: str) -> str | None:
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise ValueError("may not contain the NUL character")
+    return value or None  # empty notes are no notes: one way to say it
+
+
+# A todo's notes: plain text, kept as typed (no trimming: indentation and blank lines count).
+Notes = Annotated[str, StringConstraints(max_length=NOTES_MAX), AfterValidator(_plain_text)]
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    # Looked up in the set of names, never opened as a path.
+    if value not in _zones():
+        raise ValueError("is not a time zone name of the IANA database, like Europe/Paris")
+    return value
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
 
 
 class Input(BaseModel):
@@ -60,14 +197,17 @@ Absent = SkipJsonSchema[None]
 
 
 class Patch(Input):
-    """A partial update: absent fields stay as they are; an explicit null is refused."""
+    """A partial update: absent fields stay as they are; an explicit null is refused, except
+    for the optional fields named in `clearable`, where null clears them."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
 
     model_config = examples()
 
     @field_validator("*", mode="before")
     @classmethod
-    def not_null(cls, value: object) -> object:
-        if value is None:
+    def not_null(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name not in cls.clearable:
             raise ValueError("may not be null")
         return value
 
@@ -80,6 +220,8 @@ class TodoCreate(Input):
     completed: StrictBool = False
     order: Order | None = None
     list_id: Id | None = None
+    due: Due | None = None
+    notes: Notes | None = None
 
 
 TodoCreateMany = Annotated[list[TodoCreate], Field(min_length=1, max_length=MAX_BULK)]
@@ -92,13 +234,25 @@ class NewTodos(RootModel[TodoCreate | TodoCreateMany]):
 
 
 class TodoUpdate(Patch):
-    """The fields to change; `order` and `list_id` move the todo."""
+    """The fields to change; `order` and `list_id` move the todo; null clears `due` and
+    `notes`."""
 
     model_config = examples({"completed": True}, {"title": "Buy oat milk", "order": 1})
+    clearable = frozenset({"due", "notes"})
+
     title: Title | Absent = None
     completed: StrictBool | Absent = None
     order: Order | Absent = None
     list_id: Id | Absent = None
+    due: Due | None = None
+    notes: Notes | None = None
+
+
+class TodoIds(Input):
+    """POST /api/todos/restore: the todos to take out of the trash (an undo)."""
+
+    model_config = examples({"ids": [3, 4]})
+    ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK)]
 
 
 class TodoBulkUpdate(Input):
@@ -116,15 +270,18 @@ class Query(BaseModel):
 
 
 class TodoFilter(Query):
-    list_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    list_id: IdParam | None = None
     completed: bool | None = None
-    q: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = None
+    q: SearchText | None = None
+    due_before: Due | None = None
+    due_after: Due | None = None
+    overdue: bool | None = None
+    tz: TimeZone | None = None  # whose "today" overdue means; default: the server's TZ
 
 
-TodoSort = Literal["order", "-order", "created_at", "-created_at", "updated_at", "-updated_at"]
+TodoSort = Literal[
+    "order", "-order", "created_at", "-created_at", "updated_at", "-updated_at", "due", "-due"
+]
 
 
 class Page(Query):
@@ -150,6 +307,8 @@ TODO_EXAMPLE = {
     "title": "Buy milk",
     "completed": False,
     "order": 1,
+    "due": "2026-01-09",
+    "notes": None,
     "version": 1,
     "url": "http://127.0.0.1:8000/api/todos/1",
     "created_at": "2026-01-02T09:30:00.123456Z",
@@ -166,6 +325,8 @@ class TodoOut(BaseModel):
     title: str
     completed: bool
     order: Annotated[int, Source("position")]
+    due: date | None
+    notes: str | None
     version: int
     url: str
     created_at: datetime

@@ -5,10 +5,11 @@ from __future__ import annotations
 from quart import Blueprint, Quart, Response
 from sqlalchemy import text
 
-from ..api.common import answers, json_response
+from ..api.common import answers
 from ..data import db
 from ..domain.schemas import Health, Ready
 from ..runtime.migrate import head_revision
+from .jsonio import json_response
 from .problems import Problem
 
 bp = Blueprint("health", __name__)

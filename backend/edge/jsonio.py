@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from quart import Response, current_app
 from quart.json.provider import JSONProvider
 
 
@@ -21,3 +22,13 @@ def _default(obj: Any) -> Any:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json")
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # orjson's bytes go straight into the response (no str round trip).
+    return current_app.response_class(
+        orjson.dumps(body),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )

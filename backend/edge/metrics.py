@@ -25,14 +25,18 @@ from prometheus_client import (
 from prometheus_client import multiprocess as prom_multiprocess
 from prometheus_client import values as prom_values
 from quart import Blueprint, Quart, Response
+from quart.globals import request_ctx
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.pool.base import ConnectionPoolEntry
 
 from ..api.common import answers
-from .overload import ROUTE_KEY, ASGIApp, Receive, Scope, Send
+from .asgitypes import ASGIApp, Receive, Scope, Send
 
 # Our requests take ~1-50 ms; the buckets resolve that range and the 503 region above it.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Where the URL rule of the matched route is left in the ASGI scope for the middleware: a
+# label that does not explode with ids, unlike the raw path.
+ROUTE_KEY = "todoapp.route"
 
 
 class _Metrics:
@@ -56,31 +60,28 @@ class _Metrics:
             ["method", "route"],
             buckets=LATENCY_BUCKETS,
         )
-        # "livesum": the sum over live worker processes.
-        self.in_flight = Gauge(
-            "todoapp_http_requests_in_flight",
-            "HTTP requests being processed now.",
-            multiprocess_mode="livesum",
+        self.in_flight = _live_gauge(
+            "todoapp_http_requests_in_flight", "HTTP requests being processed now."
         )
-        self.pool_size = Gauge(
+        self.pool_size = _live_gauge(
             "todoapp_db_pool_size",
             "Configured database connections (pool size + max overflow), over all workers.",
-            multiprocess_mode="livesum",
         )
-        self.pool_in_use = Gauge(
-            "todoapp_db_pool_checked_out",
-            "Database connections checked out of the pool now.",
-            multiprocess_mode="livesum",
+        self.pool_in_use = _live_gauge(
+            "todoapp_db_pool_checked_out", "Database connections checked out of the pool now."
         )
-        self.pool_waiting = Gauge(
-            "todoapp_db_pool_waiting",
-            "Requests waiting for a free database connection now.",
-            multiprocess_mode="livesum",
+        self.pool_waiting = _live_gauge(
+            "todoapp_db_pool_waiting", "Requests waiting for a free database connection now."
         )
         self.pool_timeouts = Counter(
             "todoapp_db_pool_timeouts_total",
             "Checkouts that gave up after DB_POOL_TIMEOUT (answered 503).",
         )
+
+
+def _live_gauge(name: str, documentation: str) -> Gauge:
+    # "livesum": with several workers, the sum over the live worker processes.
+    return Gauge(name, documentation, multiprocess_mode="livesum")
 
 
 @cache
@@ -117,9 +118,16 @@ class MeteredPool(AsyncAdaptedQueuePool):
         get().pool_in_use.set(self.checkedout())
 
 
+# The status of a request whose client went away before any response started (nginx's
+# convention): nothing was sent, so it is neither a success nor a server error.
+CLIENT_GONE = 499
+UNMATCHED, REJECTED = "<unmatched>", "<rejected>"
+
+
 class MetricsMiddleware:
-    """ASGI middleware: counts and times every HTTP request, including the 503s of the
-    in-flight limiter it wraps (those carry route "<rejected>")."""
+    """ASGI middleware: counts and times every HTTP request, including the refusals of the
+    middlewares it wraps (route "<rejected>": the in-flight cap's 503, the body reader's
+    408/413/429, ...)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -132,7 +140,7 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500  # if the app fails before starting a response
+        status: int | None = None  # until a response starts
 
         async def send_status(message: dict[str, Any]) -> None:
             nonlocal status
@@ -145,10 +153,15 @@ class MetricsMiddleware:
         m.in_flight.inc()
         try:
             await self.app(scope, receive, send_status)
+            # Quart answers every request, errors included, unless the client hung up: it
+            # then cancels the handler and returns without a response.
+            status = status or CLIENT_GONE
         finally:
+            status = status or 500  # the app raised before starting a response
             m.in_flight.dec()
             elapsed = time.perf_counter() - start
-            route = scope.get(ROUTE_KEY) or ("<rejected>" if status == 503 else "<unmatched>")
+            # No URL rule: routing failed, or an edge middleware answered before routing.
+            route = scope.get(ROUTE_KEY) or (UNMATCHED if status in (404, 405) else REJECTED)
             method = scope["method"]
             key = (method, route, status)
             counter = self._counters.get(key)
@@ -180,10 +193,27 @@ async def metrics() -> Response:
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 
 
+def _label_routes(app: Quart) -> None:
+    """Leave the matched URL rule in the scope for MetricsMiddleware.
+
+    Quart calls self.dispatch_request from full_dispatch_request: an instance attribute sees
+    every matched request without a before_request hook (and its cost) per request."""
+    dispatch = app.dispatch_request
+
+    async def dispatch_request(request_context: Any = None) -> Any:
+        request_ = (request_context or request_ctx).request
+        if request_.url_rule is not None:
+            request_.scope[ROUTE_KEY] = request_.url_rule.rule
+        return await dispatch(request_context)
+
+    app.dispatch_request = dispatch_request  # type: ignore[method-assign]
+
+
 def init_app(app: Quart) -> None:
-    """Register /metrics and wrap the app (call after overload.init_app, so the limiter's
-    503s are counted too)."""
+    """Register /metrics, label requests by route, and wrap the app (call after
+    overload.init_app, so the limiter's 503s are counted too)."""
     app.register_blueprint(bp)
+    _label_routes(app)
     app.asgi_app = MetricsMiddleware(app.asgi_app)  # type: ignore[method-assign]
 
     capacity = 0

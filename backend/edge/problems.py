@@ -7,14 +7,18 @@ transaction is rolled back by ``db.transaction`` and the handlers here pick the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
 import asyncpg
+import orjson
 from pydantic import ValidationError
 from quart import Quart, Response, current_app
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+from .asgitypes import Send
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,8 @@ class Problem(Exception):
         self.errors, self.headers, self.extra = errors, headers or {}, extra or {}
 
 
-def problem_response(problem: Problem) -> Response:
+def problem_body(problem: Problem) -> dict[str, Any]:
+    """The problem's JSON object: the one definition of the shape every error has."""
     body: dict[str, Any] = {
         "type": f"urn:todoapp:problem:{problem.slug}",
         "title": HTTPStatus(problem.status).phrase,
@@ -49,11 +54,30 @@ def problem_response(problem: Problem) -> Response:
     if problem.errors is not None:
         body["errors"] = problem.errors
     body.update(problem.extra)
+    return body
+
+
+def problem_response(problem: Problem) -> Response:
     response = current_app.response_class(
-        current_app.json.dumps(body), status=problem.status, content_type=PROBLEM_TYPE
+        current_app.json.dumps(problem_body(problem)),
+        status=problem.status,
+        content_type=PROBLEM_TYPE,
     )
     response.headers.update(problem.headers)
     return response
+
+
+async def send_problem(send: Send, problem: Problem) -> None:
+    """Answer with a problem straight from an ASGI middleware, before (or without) the app:
+    the same body and headers as problem_response (security.py adds the common ones)."""
+    body = orjson.dumps(problem_body(problem))
+    headers = [
+        (b"content-type", PROBLEM_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers += [(k.lower().encode(), v.encode()) for k, v in problem.headers.items()]
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _pointer(loc: tuple[int | str, ...]) -> str:
@@ -64,9 +88,27 @@ def field_errors(
     error: ValidationError, prefix: tuple[int | str, ...] = ()
 ) -> list[dict[str, str]]:
     return [
-        {"pointer": _pointer(prefix + tuple(e["loc"])), "detail": e["msg"]}
-        for e in error.errors(include_url=False)
+        {"pointer": _pointer(prefix + loc), "detail": msg}
+        for loc, msg in _without_absent_branches(error.errors(include_url=False))
     ]
+
+
+def _without_absent_branches(errors: list[Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    """A field that may be left out but not null (`X | Absent`) is a union for pydantic: its
+    errors name the branch (`/title/constrained-str`) and add the None branch's complaint
+    (`/title/none`). Report them as the field's: `/title`, once."""
+    unions = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "none_required"}
+    found = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "none_required" and loc[:-1] in unions:
+            continue
+        for at in range(len(loc) - 1, -1, -1):  # the innermost union wins
+            if loc[:at] in unions:
+                loc = loc[:at] + loc[at + 1 :]
+                break
+        found.append((loc, e["msg"]))
+    return found
 
 
 def unavailable(detail: str) -> Problem:
@@ -92,9 +134,18 @@ _SQLSTATE_PROBLEMS = {
 }
 
 
-def database_problem(error: sa_exc.DBAPIError) -> Problem:
-    cause = getattr(error.orig, "__cause__", None) or error.orig
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+# SQLSTATE classes that mean the server cannot serve now, whatever the request: connection
+# exceptions (08), insufficient resources (53: too many connections, out of memory), operator
+# intervention (57: shutting down, restarting after a crash, "in recovery mode").
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+
+
+def database_problem(error: sa_exc.DBAPIError | asyncpg.PostgresError) -> Problem:
+    """The answer to a database error: raised through SQLAlchemy, or by asyncpg itself while
+    connecting (e.g. CannotConnectNowError while the server restarts)."""
+    orig = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    cause = getattr(orig, "__cause__", None) or orig
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
     if sqlstate in _SQLSTATE_PROBLEMS:
         status, slug, detail = _SQLSTATE_PROBLEMS[sqlstate]
         errors = None
@@ -104,56 +155,80 @@ def database_problem(error: sa_exc.DBAPIError) -> Problem:
             errors = [{"pointer": pointer, "detail": detail}]
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
         return Problem(status, slug, detail, errors, headers=headers)
-    if error.connection_invalidated or isinstance(
-        cause, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError
-    ):
+    if sqlstate.startswith(_UNAVAILABLE_CLASSES) or _lost_the_server(cause):
         return unavailable("The database is unreachable; retry shortly.")
     log.error("unexpected database error", exc_info=error)
     return Problem(500, "internal-error", "An unexpected error occurred.")
 
 
+def _lost_the_server(cause: BaseException | None) -> bool:
+    """The driver lost its connection (a broken socket, a closed connection). Its complaints
+    about a parameter it cannot encode (an InterfaceError that is a ValueError) are bugs."""
+    if isinstance(cause, ValueError):
+        return False
+    return isinstance(
+        cause, OSError | TimeoutError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError
+    )
+
+
+def http_problem(error: HTTPException) -> Response:
+    """An HTTP-level error (no such route, method, body too large) as problem+json."""
+    code = error.code or 500
+    detail = {
+        400: "The request body is not valid JSON.",
+        404: "No such resource.",
+        405: "This method is not allowed on this resource.",
+        413: "The request body is larger than the limit of 1 MiB.",
+    }.get(code, error.description or "")
+    response = problem_response(Problem(code, _slug(code), detail))
+    if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
+
+
+async def _on_http_error(error: HTTPException) -> Response:
+    return http_problem(error)
+
+
+def _connection_failed(error: OSError) -> Problem:
+    # asyncpg raises plain OSError (connection refused) when opening a new connection.
+    log.warning("database connection failed: %s", error)
+    return unavailable("The database is unreachable; retry shortly.")
+
+
+def _timed_out(error: TimeoutError) -> Problem:
+    log.warning("timed out: %r", error)
+    return unavailable("The database did not answer in time; retry shortly.")
+
+
+def _unexpected(error: Exception) -> Problem:
+    log.exception("unhandled error", exc_info=error)
+    return Problem(500, "internal-error", "An unexpected error occurred.")
+
+
+# What each kind of failure answers, most specific first (Quart picks by class hierarchy).
+_PROBLEMS: list[tuple[type[BaseException], Callable[[Any], Problem]]] = [
+    (Problem, lambda problem: problem),
+    (sa_exc.DBAPIError, database_problem),
+    (asyncpg.PostgresError, database_problem),
+    (sa_exc.TimeoutError, lambda _: unavailable("The server is busy; retry shortly.")),
+    (OSError, _connection_failed),
+    (TimeoutError, _timed_out),
+    (Exception, _unexpected),
+]
+
+
+def _answer(to_problem: Callable[[Any], Problem]) -> Callable[[Any], Awaitable[Response]]:
+    async def handler(error: Any) -> Response:
+        return problem_response(to_problem(error))
+
+    return handler
+
+
 def init_app(app: Quart) -> None:
-    @app.errorhandler(Problem)
-    async def on_problem(problem: Problem) -> Response:
-        return problem_response(problem)
-
-    @app.errorhandler(HTTPException)
-    async def on_http_error(error: HTTPException) -> Response:
-        code = error.code or 500
-        detail = {
-            400: "The request body is not valid JSON.",
-            404: "No such resource.",
-            405: "This method is not allowed on this resource.",
-            413: "The request body is larger than the limit of 1 MiB.",
-        }.get(code, error.description or "")
-        response = problem_response(Problem(code, _slug(code), detail))
-        if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return response
-
-    @app.errorhandler(sa_exc.DBAPIError)
-    async def on_database_error(error: sa_exc.DBAPIError) -> Response:
-        return problem_response(database_problem(error))
-
-    @app.errorhandler(sa_exc.TimeoutError)
-    async def on_pool_timeout(error: sa_exc.TimeoutError) -> Response:
-        return problem_response(unavailable("The server is busy; retry shortly."))
-
-    @app.errorhandler(OSError)
-    async def on_os_error(error: OSError) -> Response:
-        # asyncpg raises plain OSError (connection refused) when opening a new connection.
-        log.warning("database connection failed: %s", error)
-        return problem_response(unavailable("The database is unreachable; retry shortly."))
-
-    @app.errorhandler(TimeoutError)
-    async def on_timeout(error: TimeoutError) -> Response:
-        log.warning("timed out: %r", error)
-        return problem_response(unavailable("The database did not answer in time; retry shortly."))
-
-    @app.errorhandler(Exception)
-    async def on_unexpected(error: Exception) -> Response:
-        log.exception("unhandled error", exc_info=error)
-        return problem_response(Problem(500, "internal-error", "An unexpected error occurred."))
+    app.register_error_handler(HTTPException, _on_http_error)
+    for kind, to_problem in _PROBLEMS:
+        app.register_error_handler(kind, _answer(to_problem))
 
 
 def _slug(code: int) -> str:

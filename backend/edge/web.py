@@ -1,11 +1,15 @@
-"""Serves the single-page app from frontend/: the same index.html for every app path."""
+"""Serves the single-page app from frontend/: the same index.html for every app path, and
+a page a person can read for a path that is nothing (API clients still get problem+json)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from quart import Blueprint, Quart, Response, send_from_directory
+from quart import Blueprint, Quart, Response, request, send_from_directory
 from quart_schema import hide
+from werkzeug.exceptions import NotFound
+
+from .problems import http_problem
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 
@@ -65,30 +69,61 @@ async def list_page(list_id: int) -> Response:
     return await _index()
 
 
+# The app's views across lists (js/router.js): the same page, which reads its path.
+@bp.get("/today")
+@bp.get("/upcoming")
+@bp.get("/search")
+@hide
+async def view_page() -> Response:
+    return await _index()
+
+
 @bp.get("/static/<path:filename>")
 @hide
 async def static(filename: str) -> Response:
     return await _send(filename)
 
 
+def strict(response: Response, csp: str) -> Response:
+    """The page may load only what csp allows, and leaks no referrer."""
+    response.headers["Content-Security-Policy"] = csp
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
 def protect(blueprint: Blueprint, csp: str) -> None:
-    """The pages of blueprint may load only what csp allows, and leak no referrer."""
+    """Every page of blueprint is strict(csp)."""
 
     @blueprint.after_request
     async def security_headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = csp
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+        return strict(response, csp)
 
 
 protect(bp, CSP)
 
 
+def _wants_a_page() -> bool:
+    """A browser navigating (it prefers HTML to JSON), outside the API: API clients, curl
+    (`*/*`) and scripts keep getting problem+json."""
+    if request.path.startswith("/api/"):
+        return False
+    accepted = request.accept_mimetypes
+    return accepted.best_match(["application/json", "text/html"]) == "text/html"
+
+
+# Read once: an error page must not depend on the disk answering.
+NOT_FOUND_PAGE = (FRONTEND_DIR / "404.html").read_bytes()
+
+
+async def not_found(error: NotFound) -> Response:
+    if not _wants_a_page():
+        return http_problem(error)
+    response = Response(NOT_FOUND_PAGE, status=404, content_type=MEDIA_TYPES[".html"])
+    response.headers["Cache-Control"] = "no-cache"
+    return strict(response, CSP)
+
+
 def init_app(app: Quart) -> None:
     app.register_blueprint(bp)
-
-    @app.after_request
-    async def nosniff(response: Response) -> Response:
-        # Every response, API included: browsers must not guess content types.
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    # More specific than the HTTPException handler of edge/problems.py, so it wins for 404.
+    app.register_error_handler(NotFound, not_found)

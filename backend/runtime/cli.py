@@ -36,16 +36,20 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
-        server=(args.server or settings.server).lower(),
     )
+    # Before anything is started or migrated: a server that cannot own its port stops here.
+    servers.ensure_port_free(settings.host, settings.port)
     settings = resolve_database(settings)
     # Once, before any worker starts (not in a per-worker startup hook).
     migrate.upgrade(settings.database_url or "")
     os.environ.update(HOST=settings.host, PORT=str(settings.port))
-    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Set before any worker imports prometheus_client: /metrics then sums all workers.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="todoapp-metrics-")
-    return servers.run(settings.server, settings)
+    if settings.workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return servers.run(settings)
+    # Set before any worker imports prometheus_client: /metrics then sums all workers. The
+    # samples are worth nothing once the server is gone.
+    with tempfile.TemporaryDirectory(prefix="todoapp-metrics-") as samples:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples
+        return servers.run(settings)
 
 
 def db(alembic_args: list[str]) -> int:
@@ -86,9 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (PORT, default 8000)")
     p.add_argument("--workers", type=int, help="worker processes (WORKERS, default 1)")
-    p.add_argument(
-        "--server", choices=("hypercorn", "uvicorn", "granian"), help="HTTP server (SERVER)"
-    )
     p.set_defaults(func=serve)
 
     # Listed for `todoapp -h`; main() hands its arguments to Alembic's parser untouched.

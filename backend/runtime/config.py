@@ -25,6 +25,29 @@ def log_format() -> str:
     return value
 
 
+def _list(name: str) -> tuple[str, ...]:
+    """A comma-separated setting: 'a, b' -> ('a', 'b')."""
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def public_origin(url: str) -> str:
+    """PUBLIC_URL as scheme://host[:port]; anything with a path, query or credentials is a
+    mistake worth stopping for (the app is served at the root of its origin)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValueError(f"PUBLIC_URL must be an origin like https://todo.example.com: {url!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def default_data_dir() -> Path:
     # A per-user folder that survives restarts (e.g. ~/.local/share/todoapp on Linux).
     return platformdirs.user_data_path("todoapp")
@@ -44,10 +67,16 @@ class Settings:
     db_statement_timeout_ms: int = 10_000
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object per line
-    # Backpressure and serving: per worker process; 0 turns a limit off.
+    # Backpressure, per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
-    server: str = "granian"
+    # Slow uploads: seconds for a whole request body, and bodies arriving at once per address.
+    body_timeout: float = 10.0
+    max_uploads_per_client: int = 8
+    # Host names, the public origin and trusted proxies (edge/hosts.py); () = the defaults.
+    allowed_hosts: tuple[str, ...] = ()
+    public_url: str = ""
+    forwarded_allow_ips: tuple[str, ...] = ()
     # The live feed (GET /api/events), per worker process.
     events_retention: float = 24 * 3600.0  # seconds an event is kept
     events_heartbeat: float = 15.0  # seconds between keep-alive comments on idle streams
@@ -56,13 +85,12 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        origins = os.environ.get("CORS_ORIGINS", "")
         return cls(
             database_url=database_url_from_env(),
             host=os.environ.get("HOST", cls.host),
             port=_int("PORT", cls.port),
             workers=_int("WORKERS", cls.workers),
-            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            cors_origins=_list("CORS_ORIGINS"),
             data_dir=Path(os.environ.get("TODOAPP_DATA_DIR") or default_data_dir()),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
             db_pool_timeout=_float("DB_POOL_TIMEOUT", cls.db_pool_timeout),
@@ -72,7 +100,11 @@ class Settings:
             log_format=log_format(),
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
-            server=os.environ.get("SERVER", cls.server).lower(),
+            body_timeout=_float("BODY_TIMEOUT", cls.body_timeout),
+            max_uploads_per_client=_int("MAX_UPLOADS_PER_CLIENT", cls.max_uploads_per_client),
+            allowed_hosts=_list("ALLOWED_HOSTS"),
+            public_url=public_origin(os.environ.get("PUBLIC_URL", "")),
+            forwarded_allow_ips=_list("FORWARDED_ALLOW_IPS"),
             events_retention=_float("EVENTS_RETENTION", cls.events_retention),
             events_heartbeat=_float("EVENTS_HEARTBEAT", cls.events_heartbeat),
             events_queue=_int("EVENTS_QUEUE", cls.events_queue),

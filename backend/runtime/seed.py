@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..data.db import create_engine
 from ..data.models import Todo, TodoList
+from ..data.scope import present
 from .config import Settings
+
+list_table, todo_table = TodoList.__table__, Todo.__table__
 
 EXAMPLES: dict[str, list[tuple[str, bool]]] = {
     "Groceries": [("Milk", False), ("Bread", True), ("Coffee beans", False)],
@@ -26,7 +30,10 @@ async def seed(settings: Settings) -> int:
                 stmt = (
                     pg_insert(TodoList)
                     .values(name=name)
-                    .on_conflict_do_nothing(index_elements=[TodoList.name])
+                    # The name is unique among the lists outside the trash.
+                    .on_conflict_do_nothing(
+                        index_elements=[TodoList.name], index_where=present(list_table)
+                    )
                     .returning(TodoList.id)
                 )
                 list_id = (await conn.execute(stmt)).scalar()
@@ -40,18 +47,21 @@ async def seed(settings: Settings) -> int:
                         for i, (t, done) in enumerate(todos, start=1)
                     ],
                 )
-            # Fills the Inbox only if it is empty, so a rerun doesn't duplicate.
-            inbox = (
-                await conn.execute(select(TodoList.id).order_by(TodoList.id).limit(1))
-            ).scalar()
-            has_todos = (
-                await conn.execute(select(Todo.id).where(Todo.list_id == inbox).limit(1))
-            ).first()
-            if inbox is not None and has_todos is None:
-                await conn.execute(
-                    insert(Todo),
-                    [{"list_id": inbox, "title": "Try todoapp", "completed": False, "position": 1}],
-                )
+            await _fill_inbox(conn)
     finally:
         await engine.dispose()
     return created
+
+
+async def _fill_inbox(conn: AsyncConnection) -> None:
+    """One todo in the Inbox, only if it is empty, so that a rerun does not duplicate."""
+    first_list = select(TodoList.id).where(present(list_table)).order_by(TodoList.id).limit(1)
+    inbox = (await conn.execute(first_list)).scalar()
+    if inbox is None:
+        return
+    any_todo = select(Todo.id).where(Todo.list_id == inbox, present(todo_table)).limit(1)
+    if (await conn.execute(any_todo)).first() is None:
+        await conn.execute(
+            insert(Todo),
+            [{"list_id": inbox, "title": "Try todoapp", "completed": False, "position": 1}],
+        )

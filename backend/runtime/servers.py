@@ -1,15 +1,36 @@
-"""The HTTP servers `todoapp serve` can run the app on (SERVER / --server).
+"""The HTTP server `todoapp serve` runs the app on: granian (Rust HTTP, a uvloop event loop
+per worker process). Why granian, measured against the alternatives: docs/benchmarks.md.
 
-All three load `backend.asgi:app` in each worker process (each with its own engine and pool)
-and use uvloop where available. Which one is the default, and why, is measured in
-docs/benchmarks.md.
+Every worker loads `backend.asgi:app`, so each has its own engine and pool. Two things
+granian does not do on its own, done here:
+
+- Own the port or fail: granian's workers each bind it with SO_REUSEPORT, so a second
+  server on a port in use would start beside the first and take half its connections.
+  `ensure_port_free` binds without SO_REUSEPORT first and stops with "address already in use".
+- Workers die with their parent: granian has no option for it, so each worker asks the
+  kernel (Linux PR_SET_PDEATHSIG) to kill it when the main process dies, even by kill -9.
+  SIGKILL, not SIGTERM (a worker's graceful stop): granian loses a SIGTERM that arrives
+  while a worker is still starting, and that worker then serves on with nobody to stop it.
+  A server whose main process was killed has crashed; its workers go the same way.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import importlib
 import logging
+import os
+import signal
+import socket
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from granian import Granian
+from granian.constants import HTTPModes, Interfaces, Loops
+from granian.log import LogLevels
 
 from ..edge import requestid
 from .config import Settings
@@ -17,78 +38,40 @@ from .config import Settings
 log = logging.getLogger("todoapp")
 
 APP = "backend.asgi:app"
-SERVERS = ("hypercorn", "uvicorn", "granian")
 UVLOOP = sys.platform != "win32"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
-def run(name: str, settings: Settings) -> int:
-    if name not in SERVERS:
-        raise SystemExit(f"unknown server {name!r}: choose one of {', '.join(SERVERS)}")
+def ensure_port_free(host: str, port: int) -> None:
+    """Exit at once if something listens on host:port already (see the module docstring)."""
+    try:
+        # create_server sets SO_REUSEADDR (so TIME_WAIT leftovers don't count) but not
+        # SO_REUSEPORT, which is what makes a live listener a conflict.
+        socket.create_server((host, port)).close()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            message = f"todoapp: cannot listen on {host}:{port}: address already in use"
+            raise SystemExit(message) from None
+        raise
+
+
+def run(settings: Settings) -> int:
     # A log line, not a print: with LOG_FORMAT=json every line of output is JSON.
     log.info(
-        "todoapp serving on http://%s:%s (%s, %s worker%s)",
+        "todoapp serving on http://%s:%s (granian, %s worker%s)",
         settings.host,
         settings.port,
-        name,
         settings.workers,
         "s" if settings.workers > 1 else "",
     )
-    return {"hypercorn": _hypercorn, "uvicorn": _uvicorn, "granian": _granian}[name](settings)
-
-
-def _hypercorn(settings: Settings) -> int:
-    from hypercorn.config import Config
-    from hypercorn.run import run
-
-    config = Config()
-    config.application_path = APP
-    config.bind = [f"{settings.host}:{settings.port}"]
-    # workers=0 runs the server in this process: Ctrl-C drains it, then the embedded server
-    # stops at exit. More workers are spawned processes with their own engine and pool.
-    config.workers = settings.workers if settings.workers > 1 else 0
-    config.worker_class = "uvloop" if UVLOOP else "asyncio"
-    config.graceful_timeout = 10
-    config.accesslog = None
-    config.errorlog = "-"
-    config.loglevel = settings.log_level
-    return run(config)
-
-
-def _uvicorn(settings: Settings) -> int:
-    try:
-        import uvicorn
-    except ImportError as error:  # an optional extra
-        raise SystemExit("SERVER=uvicorn needs `pip install todoapp[servers]`") from error
-    uvicorn.run(
-        APP,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        loop="uvloop" if UVLOOP else "asyncio",
-        http="httptools",
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-        lifespan="on",
-    )
-    return 0
-
-
-def _granian(settings: Settings) -> int:
-    try:
-        from granian import Granian
-        from granian.constants import HTTPModes, Interfaces, Loops
-        from granian.log import LogLevels
-    except ImportError as error:
-        raise SystemExit("SERVER=granian needs `pip install todoapp[servers]`") from error
     Granian(
         APP,
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
         workers=max(settings.workers, 1),
-        # One Rust runtime thread per worker: the Python side is the bottleneck, and with
-        # 2 cores shared with PostgreSQL extra threads only add contention.
+        # One Rust runtime thread per worker: the Python side is the bottleneck, and extra
+        # threads only contend with PostgreSQL for the same cores.
         runtime_threads=1,
         loop=Loops.uvloop if UVLOOP else Loops.asyncio,
         http=HTTPModes.http1,
@@ -97,8 +80,22 @@ def _granian(settings: Settings) -> int:
         log_level=LogLevels(settings.log_level.lower()),
         log_dictconfig=granian_log_config(settings.log_format),
         workers_kill_timeout=10,
-    ).serve()
+    ).serve(target_loader=partial(_load_in_worker, os.getpid()))
     return 0
+
+
+def _load_in_worker(parent: int, target: str) -> Callable[..., Any]:
+    """granian calls this in each worker to load the app: first tie the worker's life to
+    its parent's (workers are started from the main thread, whose exit is what the kernel
+    watches; the main thread lives as long as the server)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # the parent died before the line above: no signal
+            os.kill(os.getpid(), signal.SIGKILL)
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def granian_log_config(log_format: str) -> dict[str, Any]:

@@ -3,15 +3,22 @@
 // sentence when the server is unreachable or answers without a problem body.
 
 export class ApiError extends Error {
-  constructor(message, status, problem = null) {
+  constructor(message, status, pointers = [], problem = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // 0 when the server could not be reached
+    this.pointers = pointers; // the fields the server named ("/list_id")
     this.problem = problem; // the problem+json body (a 412's `current`), if any
   }
 }
 
-const FIELD_NAMES = { title: 'Title', name: 'Name', completed: 'Completed', list_id: 'List' };
+// A request cancelled because a newer one superseded it (AbortController): not a failure.
+export const isAbort = (error) => error?.name === 'AbortError';
+
+const FIELD_NAMES = {
+  title: 'Title', name: 'Name', completed: 'Completed', list_id: 'List', due: 'Due date',
+  notes: 'Notes',
+};
 
 function fieldName(pointer) {
   const last = String(pointer || '').split('/').filter(Boolean).pop() || '';
@@ -30,7 +37,7 @@ export function problemMessage(problem, status) {
 
 function statusMessage(status) {
   if (status >= 500) return `The server had a problem (error ${status}). Please try again.`;
-  if (status === 404) return 'This item no longer exists. It may have been deleted elsewhere.';
+  if (status === 404) return 'This was deleted, perhaps on another device.';
   return `The server refused the change (error ${status}).`;
 }
 
@@ -50,20 +57,21 @@ function track(delta) {
 async function request(method, path, body, headers) {
   track(+1);
   try {
-    return (await send(method, path, body, headers)).body;
+    return (await send(method, path, body, undefined, headers)).body;
   } finally {
     track(-1);
   }
 }
 
 // A collection, page after page: the server links the next page (Link: rel="next").
-async function requestAll(path) {
+// `signal` (an AbortController's) cancels it when a newer request supersedes it.
+async function requestAll(path, signal) {
   track(+1);
   try {
     const items = [];
     let url = path;
     while (url) {
-      const { body, response } = await send('GET', url);
+      const { body, response } = await send('GET', url, undefined, signal);
       items.push(...body);
       url = nextPage(response.headers.get('Link'));
     }
@@ -81,8 +89,8 @@ function nextPage(link) {
   return url.pathname + url.search;
 }
 
-async function send(method, path, body, headers = {}) {
-  const init = { method, headers: { Accept: 'application/json', ...headers } };
+async function send(method, path, body, signal, headers = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers }, signal };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -90,7 +98,8 @@ async function send(method, path, body, headers = {}) {
   let response;
   try {
     response = await fetch(path, init);
-  } catch {
+  } catch (error) {
+    if (isAbort(error)) throw error;
     // fetch rejects only when there is no HTTP answer at all.
     throw new ApiError('Cannot reach the server. Check your connection and try again.', 0);
   }
@@ -100,7 +109,8 @@ async function send(method, path, body, headers = {}) {
     if ((response.headers.get('Content-Type') || '').includes('json')) {
       problem = await response.json().catch(() => null);
     }
-    throw new ApiError(problemMessage(problem, response.status), response.status, problem);
+    const pointers = Array.isArray(problem?.errors) ? problem.errors.map((e) => e.pointer) : [];
+    throw new ApiError(problemMessage(problem, response.status), response.status, pointers, problem);
   }
   const result = response.status === 204 ? null : await response.json();
   return { body: result, response };
@@ -114,16 +124,21 @@ export const lists = {
   create: (name) => request('POST', '/api/lists', { name }),
   rename: (id, name) => request('PATCH', `/api/lists/${id}`, { name }),
   remove: (id) => request('DELETE', `/api/lists/${id}`),
+  restore: (id) => request('POST', `/api/lists/${id}/restore`),
 };
 
 export const todos = {
-  all: (listId) => requestAll(`/api/todos?${query({ list_id: listId, limit: 1000 })}`),
-  create: (listId, title) => request('POST', '/api/todos', { title, list_id: listId }),
+  // Every todo matching `params` (list_id, q, due_before, overdue, tz, sort...).
+  find: (params, signal) => requestAll(`/api/todos?${query({ ...params, limit: 1000 })}`, signal),
+  // `fields`: the title and, optionally, due and notes.
+  create: (listId, fields) => request('POST', '/api/todos', { ...fields, list_id: listId }),
   // With `version`: only if the todo is still at that version (If-Match), else a 412.
   update: (id, changes, version) => request(
     'PATCH', `/api/todos/${id}`, changes, version === undefined ? {} : { 'If-Match': `"${version}"` },
   ),
   remove: (id) => request('DELETE', `/api/todos/${id}`),
+  // Undo: the todos that came back (those deleted for good do not).
+  restore: (ids) => request('POST', '/api/todos/restore', { ids }),
   clearCompleted: (listId) =>
     request('DELETE', `/api/todos?${query({ list_id: listId, completed: true })}`),
   // One request for the whole list.

@@ -4,20 +4,29 @@
 import * as api from './api.js';
 import { LiveFeed } from './live.js';
 import { Router } from './router.js';
-import { Store } from './store.js';
+import { quoted, Store } from './store.js';
 import { ConfirmDialog } from './views/confirm.js';
 import { ConnectionView } from './views/connection.js';
+import { queryWords } from './views/highlight.js';
 import { ListsView } from './views/lists.js';
 import { Notice } from './views/notice.js';
+import { PointerReorder } from './views/reorder.js';
+import { SearchView } from './views/search.js';
+import { Shortcuts } from './views/shortcuts.js';
+import { ThemeToggle } from './views/theme.js';
 import { TodoView } from './views/todos.js';
+import { UndoNotice } from './views/undo-notice.js';
 
 const store = new Store(api);
 const todoView = new TodoView(document.querySelector('.todoapp'));
 const listsView = new ListsView(document.querySelector('.sidebar'));
+const searchView = new SearchView(document.querySelector('.search-form'));
 const notice = new Notice(document.querySelector('.notice'));
+const undoNotice = new UndoNotice(document.querySelector('.undo'));
 const confirmDialog = new ConfirmDialog(document.querySelector('.confirm'));
+const announcer = document.querySelector('.announcer');
 const connectionView = new ConnectionView(document.querySelector('.live-status'));
-// Others' changes as they happen; own changes come back too and change nothing.
+// Others' changes as they happen; the echo of our own changes nothing.
 const live = new LiveFeed({
   onEvent: (event) => {
     store.applyRemote(event);
@@ -26,13 +35,38 @@ const live = new LiveFeed({
   onReset: () => store.reload(),
   onStatus: (status) => connectionView.render(status),
 });
+new ThemeToggle(document.querySelector('.theme-toggle'));
 let filter = 'all';
+let lastListId = null; // the list to go back to when a search across lists ends
+
+const VIEW_TITLES = { today: 'Today', upcoming: 'Upcoming', search: 'Search' };
+
+function title() {
+  const { view } = store.place;
+  return view === 'list' ? store.currentList?.name || 'todos' : VIEW_TITLES[view];
+}
 
 function render() {
-  const listName = store.currentList?.name;
-  todoView.render({ items: store.items, filter, loading: store.loading, listName });
-  listsView.render({ lists: store.listSummaries });
-  document.title = listName ? `${listName} · todoapp` : 'todoapp';
+  const name = title();
+  const place = { ...store.place, words: queryWords(store.place.q) };
+  todoView.render({
+    items: store.items,
+    filter,
+    loading: store.loading,
+    title: name,
+    place,
+    bulk: store.showsWholeList,
+    listName: (id) => store.listName(id),
+  });
+  listsView.render({ lists: store.listSummaries, view: store.place.view });
+  searchView.render({ q: store.place.q, all: store.place.view === 'search' });
+  document.title = name === 'todos' ? 'todoapp' : `${name} · todoapp`;
+}
+
+// Screen readers hear what a move did (the region is aria-live).
+function announce(text) {
+  announcer.textContent = '';
+  announcer.textContent = text;
 }
 
 store.subscribe(render);
@@ -41,46 +75,114 @@ api.onActivity((count) => {
   document.documentElement.dataset.requests = String(count);
 });
 store.onError((message) => notice.show(message));
+store.onDeleted((action, message) => undoNotice.show(action, message));
+store.onListGone((id) => {
+  if (store.place.view === 'list' && store.place.listId === id) {
+    router.goToList(store.defaultListId, { replace: true, isDefault: true });
+  }
+});
 
-todoView.bindAdd(async (title) => {
-  if (!(await store.add(title))) todoView.restoreInput(title);
+// --- todos -------------------------------------------------------------------
+
+todoView.bindAdd(async (text) => {
+  if (!(await store.add(text))) todoView.restoreInput(text);
 });
 todoView.bindToggle((key) => store.toggle(key));
 todoView.bindRemove((key) => store.remove(key));
-let editSaved = Promise.resolve();
-todoView.bindEdit((key, title) => {
-  editSaved = store.edit(key, title);
+// Edits are saved only over what the user saw when they began (If-Match); meanwhile, and
+// until the save is answered, changes from elsewhere wait.
+let saving = Promise.resolve();
+todoView.bindEdit((key, text) => {
+  saving = store.edit(key, text);
 });
-// Changes from elsewhere wait while a todo is edited, and until its edit is saved.
+todoView.bindDetails((key, changes) => {
+  saving = store.update(key, changes, true);
+});
 todoView.bindEditing((editing) => {
-  if (editing) store.holdRemote('edit');
-  else editSaved.then(() => store.releaseRemote('edit'));
+  if (editing) store.holdRemote();
+  else saving.then(() => store.releaseRemote());
 });
 todoView.bindToggleAll((completed) => store.toggleAll(completed));
 todoView.bindClearCompleted(() => store.clearCompleted());
 
+async function move(key, targetKey) {
+  const item = store.items.find((t) => t.key === key);
+  if (!store.canReorder) {
+    announce('Todos can be moved in a list, without a search.');
+    return;
+  }
+  const moving = store.moveTo(key, targetKey);
+  if (!moving) return;
+  todoView.focusItem(key); // the element moved in the page: the focus stays with it
+  const shown = [...document.querySelectorAll('.todo-list > li')];
+  const at = shown.findIndex((li) => li.dataset.key === key) + 1;
+  announce(`Moved ${quoted(item.title)} to position ${at} of ${shown.length}.`);
+  if (!(await moving) && store.items.includes(item)) {
+    announce(`${quoted(item.title)} is back at its place: the move was not saved.`);
+  }
+}
+
+todoView.bindKeyboardMove(move);
+new PointerReorder(document.querySelector('.todo-list'), {
+  onMove: move,
+  async onMoveToList(key, listId) {
+    const item = store.items.find((t) => t.key === key);
+    announce(`Moving ${quoted(item.title)} to the list ${quoted(store.listName(listId))}.`);
+    await store.moveToList(key, listId);
+  },
+});
+
+// --- undo --------------------------------------------------------------------
+
+undoNotice.bind(async (action) => {
+  const list = await store.undo(action);
+  if (list) await router.goToList(list.id);
+});
+
+// --- places: lists, views across lists, search ------------------------------------
+
+function samePlace(a, b) {
+  return a.view === b.view && a.listId === b.listId && a.q === b.q;
+}
+
 const router = new Router(async (place) => {
   filter = place.filter;
-  if (place.listId !== null && !store.hasList(place.listId)) {
-    notice.show(`There is no list with id ${place.listId}. Showing your first list instead.`);
+  if (place.view === 'list' && place.listId !== null && !store.hasList(place.listId)) {
+    notice.show(
+      'This list does not exist (any more): it may have been deleted on another device. '
+      + 'Here is your first list.',
+    );
     await router.goToList(store.defaultListId, { replace: true, isDefault: true });
     return;
   }
-  const id = place.listId ?? store.defaultListId;
+  const shown = { ...place, listId: place.view === 'list' ? place.listId ?? store.defaultListId : null };
+  if (shown.view === 'list') lastListId = shown.listId;
   // The server keeps at least one list; should there be none, the user makes one.
-  if (id === null) notice.show('There are no lists yet. Create one to start.');
-  if (id !== store.listId || id === null) await store.selectList(id);
+  if (shown.view === 'list' && shown.listId === null) {
+    notice.show('There are no lists yet. Create one to start.');
+  }
+  if (!samePlace(shown, store.place) || shown.listId === null) await store.show(shown);
   else render();
 });
 
-store.onListGone((list) => {
-  notice.show(`The list ${list.name ? `“${list.name}” ` : ''}was deleted elsewhere.`);
-  router.goToList(store.defaultListId, { replace: true, isDefault: true });
+searchView.bind(({ q, all }) => {
+  const { view } = store.place;
+  // Refining a search replaces its history entry; starting or leaving one adds an entry.
+  const replace = Boolean(q && store.place.q);
+  // Today and Upcoming span all lists: a search from there does too.
+  if (all || (q && (view === 'today' || view === 'upcoming'))) {
+    router.go({ view: 'search', q }, { replace });
+  } else {
+    const listId = view === 'list' ? store.place.listId : lastListId;
+    const isDefault = view === 'list' && window.location.pathname === '/';
+    router.go({ view: 'list', listId, q, isDefault }, { replace });
+  }
 });
 
 listsView.bindSelect((id) => {
-  if (id !== store.listId) router.goToList(id);
+  if (id !== store.listId || store.place.q) router.goToList(id);
 });
+listsView.bindSelectView((view) => router.go({ view }));
 listsView.bindCreate(async (name) => {
   const list = await store.createList(name);
   if (list) await router.goToList(list.id);
@@ -97,8 +199,35 @@ listsView.bindDelete(async (id, name) => {
   if (!(await deleting) && leaving) await router.goToList(id, { replace: true });
 });
 
+// --- the keyboard ------------------------------------------------------------------
+
+function onCurrent(action) {
+  return () => {
+    const li = todoView.current();
+    if (li) action(li);
+  };
+}
+
+const shortcuts = new Shortcuts(
+  document.querySelector('dialog.help'),
+  {
+    n: () => todoView.focusInput(),
+    '/': () => searchView.focus(),
+    j: () => todoView.focusStep(1),
+    k: () => todoView.focusStep(-1),
+    x: onCurrent((li) => li.querySelector('.toggle').click()),
+    e: onCurrent((li) => todoView.startEdit(li)),
+    o: onCurrent((li) => todoView.setOpen(li, !li.classList.contains('open'))),
+    '#': onCurrent((li) => todoView.remove(li)),
+    Delete: onCurrent((li) => todoView.remove(li)),
+  },
+  { 'g l': () => listsView.focusLists() },
+);
+document.querySelector('.help-button').addEventListener('click', () => shortcuts.showHelp());
+
 async function start() {
   live.start(); // first: what changes while the lists load is applied after them
+  undoNotice.resume(); // a delete made just before a reload can still be undone
   try {
     await store.loadLists();
   } catch (error) {

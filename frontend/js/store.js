@@ -5,11 +5,29 @@
 // "new-N" before) so the view can keep one DOM element per todo across answers.
 // Requests for one todo run in order through a per-todo queue: an edit made before
 // the todo's POST has answered waits for its id instead of being lost.
+//
+// What is on screen is a place (see router.js): one list, a view across lists (Today,
+// Upcoming), or a search. Deletes go to the server's trash at once; each tells the
+// `onDeleted` listeners how to undo it, and undo() brings the items back.
+//
+// Changes made elsewhere arrive as events of the live feed (js/live.js): see "changes from
+// elsewhere" at the end.
+
+import { isAbort } from './api.js';
+import * as dates from './dates.js';
 
 let nextKey = 1;
 const COUNTS_DELAY_MS = 200; // a burst of changes to another list: one refetch of its counts
+const REFRESH_DELAY_MS = 200; // and of a view across lists or a search
+
+// The fields of a todo the user changes, as the server last confirmed them.
+const confirmed = (t) => ({
+  title: t.title, completed: t.completed, due: t.due ?? null, notes: t.notes ?? null,
+});
 
 const byOrder = (a, b) => (a.order - b.order) || ((a.id ?? Infinity) - (b.id ?? Infinity));
+const undated = '9999-99-99'; // sorts after every date, as the server's sort=due
+const byDue = (a, b) => (a.due || undated).localeCompare(b.due || undated) || byOrder(a, b);
 
 // Waits until these todos have no request queued or on its way (a queue can grow while
 // we wait: a create's answer may add the change made in the meantime).
@@ -21,27 +39,46 @@ async function settle(items) {
   } while (items.some((t, i) => t.chain !== chains[i]));
 }
 
-function quoted(text, max = 40) {
+export function quoted(text, max = 40) {
   return `“${text.length > max ? `${text.slice(0, max)}…` : text}”`;
+}
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+// The todos of a place, as API queries: Today is what is overdue plus what is due today.
+function queries(place) {
+  const now = dates.today();
+  if (place.view === 'today') {
+    return [
+      { overdue: true, tz: dates.timeZone, sort: 'due' },
+      { due_after: now, due_before: now },
+    ];
+  }
+  if (place.view === 'upcoming') return [{ due_after: dates.addDays(now, 1), sort: 'due' }];
+  if (place.view === 'search') return place.q ? [{ q: place.q }] : [];
+  return [place.q ? { list_id: place.listId, q: place.q } : { list_id: place.listId }];
 }
 
 export class Store {
   constructor(api) {
     this.api = api;
     this.lists = [];
-    this.listId = null;
+    this.place = { view: 'list', listId: null, q: '' };
     this.items = [];
-    this.loading = true; // true until the current list's todos have arrived
+    this.loading = true; // true until the todos of the place have arrived
     this.listeners = new Set();
     this.errorListeners = new Set();
-    this.loadToken = 0;
-    // Changes made elsewhere (the live feed), see "changes from elsewhere" below.
-    this.remote = []; // events not applied yet: held while loading, editing or refreshing
-    this.holds = new Set();
-    this.deleted = new Set(); // ids of deleted todos: an older event never brings one back
-    this.unknown = new Map(); // todos first seen in an event while an add of ours was on its way
-    this.countTimers = new Map(); // list id -> pending refetch of its counts
+    this.deleteListeners = new Set();
     this.listGoneListeners = new Set();
+    this.loadToken = 0;
+    this.searching = null; // the AbortController of the search on its way
+    this.moves = Promise.resolve(); // moves reach the server one after another, in order
+    // Changes made elsewhere (see the end).
+    this.remote = []; // events not applied yet: held while loading, editing or refreshing
+    this.holds = 0;
+    this.deleted = new Map(); // id -> version of todos deleted: an older event brings none back
+    this.unknown = new Map(); // todos first seen in an event while an add of ours was on its way
+    this.timers = new Map(); // list id (or 'place') -> a refetch to come
   }
 
   // --- observers -------------------------------------------------------------
@@ -50,7 +87,11 @@ export class Store {
 
   onError(fn) { this.errorListeners.add(fn); }
 
-  // The list on screen was deleted elsewhere.
+  // fn({ kind: 'todos', ids } | { kind: 'list', id, name }, message): something went to
+  // the trash and can be restored.
+  onDeleted(fn) { this.deleteListeners.add(fn); }
+
+  // fn(id): a list turned out to be deleted elsewhere (and is gone from this.lists).
   onListGone(fn) { this.listGoneListeners.add(fn); }
 
   emit() {
@@ -61,7 +102,15 @@ export class Store {
     for (const fn of this.errorListeners) fn(message);
   }
 
+  deleted(undo, message) {
+    for (const fn of this.deleteListeners) fn(undo, message);
+  }
+
   // --- lists -----------------------------------------------------------------
+
+  get listId() {
+    return this.place.view === 'list' ? this.place.listId : null;
+  }
 
   get defaultListId() {
     const saved = this.lists.filter((l) => l.id != null);
@@ -70,6 +119,20 @@ export class Store {
 
   get currentList() {
     return this.listId === null ? null : this.lists.find((l) => l.id === this.listId) || null;
+  }
+
+  // The whole list is on screen (not a search in it): its counts are the items'.
+  get showsWholeList() {
+    return this.place.view === 'list' && !this.place.q && !this.loading;
+  }
+
+  // Drag to reorder needs every todo of one list on screen, in their order.
+  get canReorder() {
+    return this.showsWholeList;
+  }
+
+  listName(id) {
+    return this.lists.find((l) => l.id === id)?.name ?? '';
   }
 
   hasList(id) {
@@ -81,7 +144,7 @@ export class Store {
   // to delete a user's last list, so the only saved list is not offered for deletion.
   get listSummaries() {
     const current = this.currentList;
-    const live = current && !this.loading ? this.liveCounts() : null;
+    const live = current && this.showsWholeList ? this.liveCounts() : null;
     const deletable = this.lists.filter((l) => l.id !== null).length > 1;
     return this.lists.map((l) => (l === current
       ? { ...l, ...live, current: true, deletable }
@@ -99,32 +162,51 @@ export class Store {
     this.emit();
   }
 
-  // Shows a list: its todos replace the current ones. A slower answer for a list the
-  // user has already left is ignored.
-  async selectList(id) {
+  // A list this page still shows was deleted elsewhere: drop it and say so in words
+  // (`consequence`: what it meant for the user's change).
+  listGone(id, consequence = '') {
+    const list = this.lists.find((l) => l.id === id);
+    const name = list ? `The list ${quoted(list.name)}` : 'This list';
+    this.fail(`${name} was deleted on another device${consequence}.`);
+    if (!list) return;
+    this.lists = this.lists.filter((l) => l !== list);
+    this.emit();
+    for (const fn of this.listGoneListeners) fn(id);
+  }
+
+  // --- places ----------------------------------------------------------------
+
+  // Shows a place: its todos replace the current ones. A slower answer for a place the
+  // user has already left is ignored; a search superseded by a newer one is cancelled.
+  async show(place) {
     const token = ++this.loadToken;
+    this.searching?.abort();
+    this.searching = place.q ? new AbortController() : null;
     const left = this.currentList;
     // The list left behind keeps the counts it had on screen (newer than the server's).
-    if (left && !this.loading) Object.assign(left, this.liveCounts());
-    this.listId = id;
+    if (left && this.showsWholeList) Object.assign(left, this.liveCounts());
+    this.place = { view: place.view, listId: place.listId ?? null, q: place.q || '' };
     this.items = [];
     this.unknown.clear();
-    this.loading = id !== null; // no list (the user has none): nothing to load
+    const wanted = this.place.view === 'list' && this.place.listId === null ? [] : queries(place);
+    this.loading = wanted.length > 0;
     this.emit();
-    if (id === null) return;
+    if (!wanted.length) return;
     try {
-      const todos = await this.api.todos.all(id);
+      const signal = this.searching?.signal;
+      const found = await Promise.all(wanted.map((q) => this.api.todos.find(q, signal)));
       if (token !== this.loadToken) return;
-      this.items = todos.map((t) => this.fromServer(t));
+      this.items = found.flat().map((t) => this.fromServer(t));
+      if (this.place.view !== 'list') this.items.sort(byDue);
       this.loading = false;
       this.emit();
     } catch (error) {
-      if (token !== this.loadToken) return;
+      if (token !== this.loadToken || isAbort(error)) return;
       this.loading = false;
       this.emit();
-      this.fail(`Could not load this list: ${error.message}`);
+      this.fail(`Could not load these todos: ${error.message}`);
     }
-    this.drainRemote(); // what changed while it loaded
+    this.drainRemote(); // what changed elsewhere while they loaded
   }
 
   // Resolves to the saved list, or null if the server refused it.
@@ -156,6 +238,10 @@ export class Store {
       list.name = saved.name;
     } catch (error) {
       list.name = previous;
+      if (error.status === 404) {
+        this.listGone(id);
+        return;
+      }
       this.fail(`Could not rename the list to ${quoted(name)}: ${listMessage(error, name)}`);
     }
     this.emit();
@@ -168,6 +254,7 @@ export class Store {
     this.emit();
     try {
       await this.api.lists.remove(id);
+      this.deleted({ kind: 'list', id, name: list.name }, `Deleted the list ${quoted(list.name)}.`);
       return true;
     } catch (error) {
       if (error.status === 404) return true; // already gone: what the user wanted
@@ -186,11 +273,11 @@ export class Store {
     return {
       key: String(t.id),
       id: t.id,
-      title: t.title,
-      completed: t.completed,
+      list_id: t.list_id,
       order: t.order,
       version: t.version, // the newest the server has told us of
-      saved: { title: t.title, completed: t.completed },
+      ...confirmed(t),
+      saved: confirmed(t),
       pending: 0, // changes sent but not answered yet
       gone: false, // deleted here (its DELETE may still be on its way)
       chain: Promise.resolve(),
@@ -204,48 +291,66 @@ export class Store {
     return item.chain;
   }
 
+  // Where a new todo goes: the list on screen, else (Today, Upcoming, a search across lists)
+  // the default list, due today in Today and tomorrow in Upcoming.
+  newTodoPlace() {
+    const { view } = this.place;
+    const listId = view === 'list' ? this.place.listId : this.defaultListId;
+    if (view === 'today') return { listId, due: dates.today() };
+    if (view === 'upcoming') return { listId, due: dates.addDays(dates.today(), 1) };
+    return { listId, due: null };
+  }
+
   // Resolves to true when saved, false when refused (the caller gives the text back).
   async add(title) {
-    const listId = this.listId;
+    const { listId, due } = this.newTodoPlace();
     if (listId === null) {
       this.fail('Create a list first: your todos go into a list.');
       return false;
     }
     const item = {
-      key: `new-${nextKey++}`, id: null, title, completed: false, order: Infinity,
-      saved: null, pending: 1, gone: false, chain: Promise.resolve(),
+      key: `new-${nextKey++}`, id: null, list_id: listId, title, completed: false, due,
+      notes: null, order: Infinity, saved: null, pending: 1, gone: false,
+      chain: Promise.resolve(),
     };
     this.items.push(item);
     this.emit();
     let ok = true;
-    item.chain = this.api.todos.create(listId, title).then(
-      (saved) => {
-        Object.assign(item, { id: saved.id, order: saved.order, version: saved.version });
-        item.pending = 0;
-        item.saved = { title: saved.title, completed: saved.completed };
-        this.settleUnknown(saved.id);
-        // Changes made while the POST was in flight are sent now, in the queue.
-        const changed = item.completed !== saved.completed || item.title !== saved.title;
-        if (!item.gone && changed) {
-          this.sendUpdate(item, { title: item.title, completed: item.completed });
-        }
-        this.emit();
-      },
+    const fields = due ? { title, due } : { title };
+    item.chain = this.api.todos.create(listId, fields).then(
+      (saved) => this.created(item, saved),
       (error) => {
         ok = false;
         item.gone = true;
         this.items = this.items.filter((t) => t !== item);
         this.settleUnknown(null);
         this.emit();
-        this.fail(`Could not add ${quoted(title)}: ${error.message}`);
+        if (error.status === 422 && error.pointers.includes('/list_id')) {
+          this.listGone(listId, `, so ${quoted(title)} was not added`);
+        } else {
+          this.fail(`Could not add ${quoted(title)}: ${error.message}`);
+        }
       },
     );
     await item.chain;
     return ok;
   }
 
+  created(item, saved) {
+    Object.assign(item, { id: saved.id, order: saved.order, version: saved.version, pending: 0 });
+    item.saved = confirmed(saved);
+    this.settleUnknown(saved.id);
+    // Changes made while the POST was in flight are sent now, in the queue.
+    const changes = {};
+    for (const [field, value] of Object.entries(item.saved)) {
+      if (item[field] !== value) changes[field] = item[field];
+    }
+    if (!item.gone && Object.keys(changes).length) this.sendUpdate(item, changes);
+    this.emit();
+  }
+
   // Resolves once the change is answered. `conditional`: only if nobody else changed the
-  // todo meanwhile (If-Match its version), else the server's 412 tells the user.
+  // todo meanwhile (If-Match its version), else the server's 412 is told to the user.
   update(key, changes, conditional = false) {
     const item = this.items.find((t) => t.key === key);
     // Nothing to send when nothing changes (an edit closed without typing, for one).
@@ -264,8 +369,8 @@ export class Store {
     if (item) this.update(key, { completed: !item.completed });
   }
 
-  // An edit is saved only over the version it began from: changes from elsewhere are held
-  // while it is open (see holdRemote), so the version the store holds is that one.
+  // An edit is saved only over the version it began from: changes from elsewhere wait
+  // while it is open (holdRemote), so the version the store holds is that one.
   edit(key, title) {
     if (title) return this.update(key, { title }, true);
     this.remove(key);
@@ -286,11 +391,16 @@ export class Store {
         item.pending -= 1;
         if (error.status === 404) {
           this.drop(item);
+          this.fail(`${quoted(item.saved.title)} was deleted on another device.`);
+        } else if (error.status === 412) {
+          const before = item.saved.title;
+          this.confirm(item, error.problem.current);
+          Object.assign(item, item.saved); // theirs: what the server has now
+          this.fail(conflict(before, item.saved.title, changes));
         } else {
-          if (error.status === 412) this.confirm(item, error.problem.current);
           Object.assign(item, item.saved); // back to what the server last confirmed
+          this.fail(`Could not save ${what(changes, item)}: ${error.message}`);
         }
-        this.fail(refusal(error, changes, item.saved.title));
       }
       this.emit();
     });
@@ -301,7 +411,8 @@ export class Store {
     if (item.version !== undefined && todo.version < item.version) return;
     item.version = todo.version;
     item.order = todo.order;
-    item.saved = { title: todo.title, completed: todo.completed };
+    item.list_id = todo.list_id;
+    item.saved = confirmed(todo);
   }
 
   drop(item) {
@@ -312,7 +423,7 @@ export class Store {
   remove(key) {
     const item = this.items.find((t) => t.key === key);
     if (!item) return;
-    const listId = this.listId;
+    const place = this.place;
     item.gone = true;
     this.items = this.items.filter((t) => t !== item);
     this.emit();
@@ -320,36 +431,43 @@ export class Store {
       if (item.id === null) return; // its POST failed: nothing to delete
       try {
         await this.api.todos.remove(item.id);
+        this.deleted({ kind: 'todos', ids: [item.id] }, `Deleted ${quoted(item.title)}.`);
       } catch (error) {
         if (error.status === 404) return; // already deleted elsewhere
         item.gone = false;
-        this.restore(listId, [item]);
+        this.putBack(place, [item]);
         this.fail(`Could not delete ${quoted(item.title)}: ${error.message}`);
       }
     }, true);
   }
 
-  // Puts todos back where they were (by order) after a refused delete.
-  restore(listId, items) {
-    if (this.listId !== listId) return; // the user has moved on to another list
-    this.items = [...this.items, ...items].sort(byOrder);
+  // Puts todos back where they were (by order, or by date across lists) after a refused
+  // delete or an undo, if the user is still where they were.
+  putBack(place, items) {
+    if (this.place !== place) return; // the user has moved on
+    const known = new Set(this.items.map((t) => t.key));
+    const back = items.filter((t) => !known.has(t.key));
+    this.items = [...this.items, ...back].sort(place.view === 'list' ? byOrder : byDue);
     this.emit();
   }
 
   async clearCompleted() {
     const done = this.items.filter((t) => t.completed);
     if (!done.length) return;
-    const listId = this.listId;
+    const place = this.place;
     this.items = this.items.filter((t) => !t.completed);
     this.emit();
     // Toggles still on their way must reach the server before it clears.
     await settle(done);
     for (const t of done) t.gone = true;
     try {
-      await this.api.todos.clearCompleted(listId);
+      await this.api.todos.clearCompleted(place.listId);
+      const ids = done.filter((t) => t.id !== null).map((t) => t.id);
+      const message = `Cleared ${plural(ids.length, 'completed todo', 'completed todos')}.`;
+      if (ids.length) this.deleted({ kind: 'todos', ids }, message);
     } catch (error) {
       for (const t of done) t.gone = false;
-      this.restore(listId, done);
+      this.putBack(place, done);
       this.fail(`Could not clear the completed todos: ${error.message}`);
     }
   }
@@ -383,60 +501,205 @@ export class Store {
     this.emit();
   }
 
+  // --- arranging -------------------------------------------------------------
+
+  // Moves a todo next to another in the same list (drag, Alt+arrow): before it when
+  // moving up, after it when moving down. The server puts the todo at the `order` asked
+  // for and moves the todos in its way up to the next free order; this shows the result at
+  // once, then learns their new orders from the server (see queueMove).
+  // Returns null when there is nothing to move (or a todo is not saved yet), else a
+  // promise of true when saved; a refusal puts every todo back where it was.
+  moveTo(key, targetKey) {
+    const item = this.items.find((t) => t.key === key);
+    const target = this.items.find((t) => t.key === targetKey);
+    if (!this.canReorder || !item || !target || item === target) return null;
+    if (item.id === null || target.id === null) return null;
+    const before = new Map(this.items.map((t) => [t, t.order]));
+    const place = this.place;
+    const down = item.order < target.order;
+    const to = down ? target.order + 1 : target.order;
+    this.items = this.items.filter((t) => t !== item);
+    this.items.splice(this.items.indexOf(target) + (down ? 1 : 0), 0, item);
+    item.order = to;
+    let previous = -Infinity;
+    for (const t of this.items.slice(this.items.indexOf(item))) {
+      if (t.order <= previous) t.order = previous + 1;
+      previous = t.order;
+    }
+    this.emit();
+    return this.queueMove(item, { order: to }, () => {
+      for (const [t, order] of before) t.order = order;
+      if (this.place === place) this.items.sort(byOrder);
+    });
+  }
+
+  // The orders the server gave the todos of a list after a move made room.
+  async refreshOrders(place) {
+    const found = await Promise.all(queries(place).map((q) => this.api.todos.find(q)));
+    if (this.place !== place) return;
+    const orders = new Map(found.flat().map((t) => [t.id, t.order]));
+    for (const t of this.items) if (orders.has(t.id)) t.order = orders.get(t.id);
+    this.items.sort(byOrder);
+  }
+
+  // Moves a todo to the end of another list (dropped on the list in the sidebar).
+  moveToList(key, listId) {
+    const item = this.items.find((t) => t.key === key);
+    const target = this.lists.find((l) => l.id === listId);
+    if (!item || !target || item.id === null || item.list_id === listId) {
+      return Promise.resolve(false);
+    }
+    const place = this.place;
+    const source = item.list_id;
+    const leaves = place.view === 'list';
+    if (leaves) this.items = this.items.filter((t) => t !== item);
+    item.list_id = listId;
+    target.active_count += item.completed ? 0 : 1;
+    target.completed_count += item.completed ? 1 : 0;
+    this.emit();
+    return this.queueMove(item, { list_id: listId }, () => {
+      item.list_id = source;
+      target.active_count -= item.completed ? 0 : 1;
+      target.completed_count -= item.completed ? 1 : 0;
+      if (leaves) this.putBack(place, [item]);
+    });
+  }
+
+  // Sends a move after the earlier ones (positions depend on their order); on refusal,
+  // `undo` puts things back and the user is told in words.
+  queueMove(item, changes, undo) {
+    const done = this.moves.then(async () => {
+      await settle([item]);
+      if (item.gone) return false;
+      try {
+        const saved = await this.api.todos.update(item.id, changes);
+        item.order = saved.order;
+        if ('order' in changes) await this.refreshOrders(this.place).catch(() => {});
+        return true;
+      } catch (error) {
+        undo();
+        if (error.status === 404) {
+          this.drop(item);
+          this.fail(`${quoted(item.title)} was deleted on another device.`);
+        } else if (error.status === 422 && error.pointers.includes('/list_id')) {
+          this.listGone(changes.list_id, `, so ${quoted(item.title)} stayed where it was`);
+        } else {
+          this.fail(`Could not move ${quoted(item.title)}: ${error.message}`);
+        }
+        return false;
+      } finally {
+        this.emit();
+      }
+    });
+    this.moves = done;
+    return done;
+  }
+
+  // --- undo ------------------------------------------------------------------
+
+  // Takes todos or a list out of the server's trash (the undo of a delete). Resolves to
+  // the list restored, if it was one, so that the app can show it.
+  async undo(action) {
+    try {
+      if (action.kind === 'list') return await this.restoreList(action);
+      await this.restoreTodos(action.ids);
+    } catch (error) {
+      this.fail(`Could not undo: ${error.message}`);
+    }
+    return null;
+  }
+
+  async restoreTodos(ids) {
+    const back = await this.api.todos.restore(ids);
+    if (back.length < ids.length) {
+      this.fail(back.length
+        ? 'Some of the todos could not be brought back: they were deleted for good.'
+        : 'This can no longer be undone: it was deleted for good.');
+    }
+    const place = this.place;
+    const here = back.filter((t) => place.view !== 'list' || t.list_id === place.listId);
+    this.putBack(place, here.map((t) => this.fromServer(t)));
+  }
+
+  async restoreList(action) {
+    try {
+      const saved = await this.api.lists.restore(action.id);
+      const list = { ...saved, key: String(saved.id) };
+      // (Its event may have brought it back already.)
+      this.lists = [...this.lists.filter((l) => l.id !== saved.id), list].sort(byId);
+      this.emit();
+      return saved;
+    } catch (error) {
+      if (error.status === 409) {
+        const name = quoted(action.name);
+        this.fail(`Could not bring back the list ${name}: another list has this name now.`);
+        return null;
+      }
+      throw error;
+    }
+  }
+
   // --- changes from elsewhere (events of the live feed, js/live.js) ------------
   //
   // A todo takes an event's state only if the event's version is newer than the one we
   // hold, so the echo of our own change, or an event older than a fresh load, does
-  // nothing. While our own change to a todo is on its way, the event only records the
+  // nothing. While our own change to a todo is on its way, an event only records the
   // server's state: the answer settles what shows (no flicker). A todo we do not know,
-  // seen while an add of ours is on its way, may be that add: it waits for the answer
-  // (no doubling). Events wait while the list loads and while a todo is being edited (it
-  // is not moved or changed under the user's hands; its save then meets a 412 if someone
-  // else changed it meanwhile).
+  // seen while an add of ours is on its way, may be that add: it waits for the answer (no
+  // doubling). Events wait while the todos load and while the user edits one (nothing
+  // moves or changes under their hands; the save then meets a 412 if someone else changed
+  // the todo meanwhile). A view across lists or a search is fetched again instead, since
+  // whether a todo belongs there is the server's to say.
 
   applyRemote(event) {
     this.remote.push(event);
     this.drainRemote();
   }
 
-  // `reason` holds the events back until release(reason).
-  holdRemote(reason) {
-    this.holds.add(reason);
+  holdRemote() {
+    this.holds += 1;
   }
 
-  releaseRemote(reason) {
-    this.holds.delete(reason);
+  releaseRemote() {
+    this.holds -= 1;
     this.drainRemote();
   }
 
   drainRemote() {
-    if (this.loading || this.holds.size || !this.remote.length) return;
+    if (this.loading || this.holds > 0 || !this.remote.length) return;
     for (const event of this.remote.splice(0)) this.applyEvent(event);
-    this.items.sort(byOrder);
+    if (this.showsWholeList) this.items.sort(byOrder);
     this.emit();
   }
 
   applyEvent(event) {
     if (event.kind.startsWith('list.')) {
       this.applyList(event.kind, event.list);
-    } else if (event.list_id !== this.listId) {
-      this.countsChanged(event.list_id);
-    } else if (event.refetch) {
+      return;
+    }
+    const here = event.list_id === this.listId;
+    if (!here) this.later(event.list_id, () => this.fetchCounts(event.list_id));
+    if (!this.showsWholeList) {
+      // Whether a todo belongs in a view across lists or a search is the server's to say.
+      if (here || this.place.view !== 'list') this.later('place', () => this.refresh());
+    } else if (here && event.refetch) {
       this.refresh();
-    } else {
-      for (const todo of event.todos) {
-        if (event.kind === 'todos.deleted') this.deletedRemotely(todo.id);
-        else this.changedRemotely(todo);
-      }
+    } else if (here) {
+      for (const todo of event.todos) this.applyTodo(event.kind, todo);
     }
   }
 
-  changedRemotely(todo) {
-    if (this.deleted.has(todo.id)) return;
+  applyTodo(kind, todo) {
+    if (kind === 'todos.deleted') {
+      this.deletedRemotely(todo);
+      return;
+    }
+    const gone = this.deleted.get(todo.id);
+    if (gone !== undefined && todo.version <= gone) return; // older than its deletion
+    this.deleted.delete(todo.id);
     const item = this.items.find((t) => t.id === todo.id);
     if (todo.list_id !== this.listId) { // moved to another list
       if (item) this.drop(item);
-      this.countsChanged(todo.list_id);
     } else if (item) {
       this.confirm(item, todo);
       if (item.pending === 0) Object.assign(item, item.saved);
@@ -447,11 +710,12 @@ export class Store {
     }
   }
 
-  deletedRemotely(id) {
-    this.deleted.add(id);
-    this.unknown.delete(id);
-    const item = this.items.find((t) => t.id === id);
-    if (item) this.drop(item);
+  deletedRemotely(todo) {
+    this.deleted.set(todo.id, todo.version);
+    this.unknown.delete(todo.id);
+    const item = this.items.find((t) => t.id === todo.id);
+    // (A todo we hold at a newer version was restored since.)
+    if (item && !(item.version > todo.version)) this.drop(item);
   }
 
   // An add of ours was answered (`id`, or null if refused): the todos we did not know are
@@ -460,64 +724,68 @@ export class Store {
     this.unknown.delete(id);
     if (this.items.some((t) => t.id === null && !t.gone)) return;
     for (const todo of this.unknown.values()) {
-      if (!this.deleted.has(todo.id) && !this.items.some((t) => t.id === todo.id)) {
-        this.items.push(this.fromServer(todo));
-      }
+      if (!this.items.some((t) => t.id === todo.id)) this.items.push(this.fromServer(todo));
     }
     this.unknown.clear();
-    this.items.sort(byOrder);
+    if (this.showsWholeList) this.items.sort(byOrder);
   }
 
   applyList(kind, incoming) {
     const list = this.lists.find((l) => l.id === incoming.id);
     if (kind === 'list.deleted') {
-      this.lists = this.lists.filter((l) => l !== list);
-      if (list && list.id === this.listId) {
-        queueMicrotask(() => this.listGoneListeners.forEach((fn) => fn(list)));
-      }
+      if (!list) return;
+      // The list on screen: say so and leave it (after this batch of events).
+      if (list.id === this.listId) queueMicrotask(() => this.listGone(list.id));
+      else this.lists = this.lists.filter((l) => l !== list);
     } else if (list) {
       if (incoming.version > list.version) Object.assign(list, incoming);
     } else if (!this.lists.some((l) => l.id === null && l.name === incoming.name)) {
       // (A list of ours on its way has the same name: names are unique, so it is ours.)
-      this.lists.push({ ...incoming, key: String(incoming.id) });
-      this.lists.sort((a, b) => (a.id ?? Infinity) - (b.id ?? Infinity));
+      this.lists = [...this.lists, { ...incoming, key: String(incoming.id) }].sort(byId);
     }
   }
 
-  // Another list's todos changed: its counts are fetched again, once for a burst.
-  countsChanged(listId) {
-    if (this.countTimers.has(listId) || !this.hasList(listId)) return;
-    this.countTimers.set(listId, setTimeout(async () => {
-      this.countTimers.delete(listId);
-      try {
-        const fresh = await this.api.lists.get(listId);
-        const list = this.lists.find((l) => l.id === listId);
-        if (list) Object.assign(list, fresh);
-      } catch (error) {
-        if (error.status === 404) this.lists = this.lists.filter((l) => l.id !== listId);
-      }
-      this.emit();
-    }, COUNTS_DELAY_MS));
+  // Runs `task` once after a burst of calls with the same key.
+  later(key, task, delay = key === 'place' ? REFRESH_DELAY_MS : COUNTS_DELAY_MS) {
+    if (this.timers.has(key)) return;
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      task();
+    }, delay));
   }
 
-  // The current list again from the server, without blanking it: for a bulk change
-  // that came as "refetch", and after a `reset`. Our own unanswered changes stay.
-  async refresh() {
-    const { listId, loadToken } = this;
-    if (listId === null || this.loading) return;
-    this.holdRemote('refresh');
+  // Another list's todos changed: its counts, from the server.
+  async fetchCounts(listId) {
+    if (!this.hasList(listId)) return;
     try {
-      const todos = await this.api.todos.all(listId);
+      const fresh = await this.api.lists.get(listId);
+      const list = this.lists.find((l) => l.id === listId);
+      if (list) Object.assign(list, fresh);
+    } catch (error) {
+      if (error.status === 404) this.lists = this.lists.filter((l) => l.id !== listId);
+    }
+    this.emit();
+  }
+
+  // The place's todos again from the server, without blanking them: for a bulk change that
+  // came as "refetch", a change seen in a view across lists, and after a `reset`. Our own
+  // unanswered changes stay.
+  async refresh() {
+    const { place, loadToken } = this;
+    if (this.loading || (place.view === 'list' && place.listId === null)) return;
+    this.holdRemote();
+    try {
+      const found = await Promise.all(queries(place).map((q) => this.api.todos.find(q)));
       if (loadToken === this.loadToken) {
         const mine = this.items.filter((t) => t.id === null || t.pending > 0);
-        const known = new Set(mine.map((t) => t.id));
-        const theirs = todos.filter((t) => !known.has(t.id) && !this.deleted.has(t.id));
-        this.items = [...theirs.map((t) => this.fromServer(t)), ...mine].sort(byOrder);
+        const kept = new Set(mine.map((t) => t.id));
+        const theirs = found.flat().filter((t) => !kept.has(t.id)).map((t) => this.fromServer(t));
+        this.items = [...theirs, ...mine].sort(place.view === 'list' ? byOrder : byDue);
       }
     } catch (error) {
-      this.fail(`Could not refresh this list: ${error.message}`);
+      if (!isAbort(error)) this.fail(`Could not refresh these todos: ${error.message}`);
     }
-    this.releaseRemote('refresh');
+    this.releaseRemote();
     this.emit();
   }
 
@@ -525,9 +793,9 @@ export class Store {
   async reload() {
     try {
       const lists = await this.api.lists.all();
-      const byId = new Map(this.lists.map((l) => [l.id, l]));
+      const byKey = new Map(this.lists.map((l) => [l.id, l]));
       this.lists = [
-        ...lists.map((l) => Object.assign(byId.get(l.id) || { key: String(l.id) }, l)),
+        ...lists.map((l) => Object.assign(byKey.get(l.id) || { key: String(l.id) }, l)),
         ...this.lists.filter((l) => l.id === null),
       ];
     } catch (error) {
@@ -538,16 +806,20 @@ export class Store {
   }
 }
 
-function refusal(error, changes, title) {
-  const retitled = 'title' in changes && changes.title !== title;
-  if (error.status === 412) {
-    const yours = retitled ? `: your text ${quoted(changes.title, 200)} was not saved` : '';
-    return `Someone else changed this todo while you edited it (it now reads ${quoted(title)})${yours}.`;
+const byId = (a, b) => (a.id ?? Infinity) - (b.id ?? Infinity);
+
+// A conditional save met a 412: the todo had changed elsewhere since the edit began.
+function conflict(before, now, changes) {
+  const yours = 'title' in changes ? `your text ${quoted(changes.title, 200)}` : 'your change';
+  const reads = now === before ? '' : ` (it now reads ${quoted(now)})`;
+  return `${quoted(before)} was changed elsewhere while you edited it${reads}: ${yours} was not saved.`;
+}
+
+function what(changes, item) {
+  if ('title' in changes && changes.title !== item.saved.title) {
+    return `the new title ${quoted(changes.title, 200)} for ${quoted(item.saved.title)}`;
   }
-  const what = retitled
-    ? `the new title ${quoted(changes.title, 200)} for ${quoted(title)}`
-    : quoted(title);
-  return `Could not save ${what}: ${error.message}`;
+  return quoted(item.saved.title);
 }
 
 function listMessage(error, name) {

@@ -20,6 +20,7 @@ from playwright.async_api import (
     Locator,
     Page,
     Request,
+    Response,
     Route,
     async_playwright,
     expect,
@@ -130,6 +131,12 @@ def api_request(method: str, pattern: str) -> Callable[[Request], bool]:
         return request.method == method and bool(regex.fullmatch("/" + path))
 
     return match
+
+
+def api_response(method: str, pattern: str) -> Callable[[Response], bool]:
+    """Matches the answers to api_request(method, pattern) (for page.expect_response)."""
+    match = api_request(method, pattern)
+    return lambda response: match(response.request)
 
 
 TODO_ITEM = r"/api/todos/\d+"

@@ -113,7 +113,10 @@ async def test_direct_link_to_a_list(page: Page, live_client: httpx.AsyncClient)
 
 async def test_unknown_list_shows_a_message_and_the_default_list(page: Page) -> None:
     await open_app(page, "/lists/999")
-    await expect(page.locator(".notice")).to_contain_text("no list with id 999")
+    # Words a person understands, not "There is no list with id 999".
+    await expect(page.locator(".notice")).to_contain_text(
+        "This list does not exist (any more): it may have been deleted on another device."
+    )
     await expect(page.locator(".list-title")).to_have_text("Inbox")
     await expect(page).to_have_url(re.compile(r"/$"))
 

@@ -87,7 +87,7 @@ async def test_two_contexts_see_each_others_lists_and_counts(
     (await live_client.delete(f"/api/lists/{groceries}")).raise_for_status()
     await expect(other.locator(".lists .list-name")).to_have_text(["Inbox"])
     await expect(other.locator(".list-title")).to_have_text("Inbox")
-    await expect(other.locator(".notice")).to_contain_text("was deleted elsewhere")
+    await expect(other.locator(".notice")).to_contain_text("was deleted on another device")
 
 
 async def test_an_own_add_shows_once_when_its_event_comes_before_its_answer(
@@ -137,8 +137,8 @@ async def test_an_edit_in_progress_is_kept_and_a_conflict_is_told_on_save(
     await expect(edit).to_have_value("mine")
 
     await edit.press("Enter")
-    await expect(page.locator(".notice")).to_contain_text("changed this todo while you edited")
-    await expect(page.locator(".notice")).to_contain_text("“mine” was not saved")
+    await expect(page.locator(".notice")).to_contain_text("changed elsewhere while you edited")
+    await expect(page.locator(".notice")).to_contain_text("your text “mine” was not saved")
     await expect(todo_items(page)).to_have_text(["theirs"])
     await expect(todo_items(other)).to_have_text(["theirs"])
 

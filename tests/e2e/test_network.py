@@ -66,7 +66,7 @@ async def test_a_todo_deleted_elsewhere_is_dropped_with_a_message(
     (await live_client.delete("/api/todos/1")).raise_for_status()
     # click, not check(): check() would re-read the box after the app has rolled it back.
     await todo_items(page).first.locator(".toggle").click()
-    await expect(page.locator(".notice")).to_contain_text("no todo with id 1")
+    await expect(page.locator(".notice")).to_contain_text("“doomed” was deleted on another device.")
     await expect(todo_items(page)).to_have_count(0)
 
 

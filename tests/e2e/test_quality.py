@@ -1,5 +1,5 @@
 """Keyboard use, screen-reader names, small screens, user text as text, security and
-cache headers, and the README screenshot."""
+cache headers. (The README's screenshots: test_look.py.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from .conftest import add_todos, has_class, open_app, settled, todo_items
-
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
 
 
 async def focus_is_visible(page: Page) -> bool:
@@ -200,22 +198,3 @@ async def test_static_files_have_types_and_cache_validators(
     assert missing.status_code == 404
     outside = await live_client.get("/static/../backend/web.py")
     assert outside.status_code == 404
-
-
-async def test_screenshot_for_the_readme(page: Page, live_client: httpx.AsyncClient) -> None:
-    for name in ["Groceries", "Work"]:
-        (await live_client.post("/api/lists", json={"name": name})).raise_for_status()
-    for title in ["Milk", "Bread"]:
-        await live_client.post("/api/todos", json={"title": title, "list_id": 2})
-    await page.reload()
-    await add_todos(page, "Water the plants", "Book train tickets", "Call the dentist")
-    await add_todos(page, "Read chapter 4")
-    await todo_items(page).nth(1).locator(".toggle").check()
-    await settled(page)
-    await page.evaluate("document.activeElement.blur()")
-    await page.mouse.move(0, 0)
-    await expect(page.locator(".clear-completed")).to_be_visible()
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    # Transitions finished: the same pixels on every run, so the PNG only changes with the UI.
-    await page.screenshot(path=str(SCREENSHOT), animations="disabled")
-    assert SCREENSHOT.read_bytes().startswith(b"\x89PNG")

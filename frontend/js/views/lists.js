@@ -1,7 +1,8 @@
-// The sidebar: the lists with their active counts, a field to create one, inline rename
-// and delete. On narrow screens the "Lists" button folds it into a menu. Like the todo
-// view it is keyed (see keyed.js): each list keeps its <li>, so a rename in progress
-// survives answers.
+// The sidebar: the views across lists (Today, Upcoming), the lists with their active
+// counts, a field to create one, inline rename and delete; a todo dragged onto a list moves
+// there (see reorder.js). On narrow screens the "Lists" button folds it into a menu. Like
+// the todo view it is keyed (see keyed.js): each list keeps its <li>, so a rename in
+// progress survives answers.
 
 import { KeyedList } from './keyed.js';
 
@@ -9,6 +10,7 @@ export class ListsView {
   constructor(root) {
     this.root = root;
     this.list = root.querySelector('.lists');
+    this.views = [...root.querySelectorAll('.smart-views li')];
     const template = root.querySelector('.list-template');
     this.rows = new KeyedList(this.list, template, (li, list) => this.updateItem(li, list));
     this.form = root.querySelector('.new-list-form');
@@ -50,6 +52,25 @@ export class ListsView {
     });
   }
 
+  // handler(view): "today" or "upcoming" chosen.
+  bindSelectView(handler) {
+    for (const li of this.views) {
+      li.querySelector('a').addEventListener('click', (event) => {
+        if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+        event.preventDefault();
+        this.setOpen(false);
+        handler(li.dataset.view);
+      });
+    }
+  }
+
+  // `g l`: to the lists, at the one on screen (the menu opens on narrow screens).
+  focusLists() {
+    this.setOpen(true);
+    const link = this.list.querySelector('.current .list-link') || this.list.querySelector('.list-link');
+    link?.focus();
+  }
+
   bindCreate(handler) {
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -65,7 +86,8 @@ export class ListsView {
 
   bindRename(handler) {
     this.list.addEventListener('click', (event) => {
-      if (event.target.matches('.rename-list')) this.startRename(event.target.closest('li'));
+      const button = event.target.closest('.rename-list');
+      if (button) this.startRename(button.closest('li'));
     });
     this.list.addEventListener('dblclick', (event) => {
       if (event.target.closest('a.list-link')) this.startRename(event.target.closest('li'));
@@ -105,8 +127,9 @@ export class ListsView {
     this.list.addEventListener('click', (event) => {
       // aria-disabled (not disabled): the only list's button stays focusable, so that
       // its explanation can be heard, but it does nothing.
-      if (event.target.matches('.delete-list:not([aria-disabled="true"])')) {
-        const li = event.target.closest('li');
+      const button = event.target.closest('.delete-list:not([aria-disabled="true"])');
+      if (button) {
+        const li = button.closest('li');
         handler(Number(li.dataset.id), li.querySelector('.list-name').textContent);
       }
     });
@@ -114,9 +137,17 @@ export class ListsView {
 
   // --- state in --------------------------------------------------------------
 
-  // `lists`: the store's list summaries (counts, current, deletable).
-  render({ lists }) {
+  // `lists`: the store's list summaries (counts, current, deletable); `view`: the view
+  // across lists on screen, if it is one.
+  render({ lists, view }) {
     this.rows.render(lists);
+    for (const li of this.views) {
+      const current = li.dataset.view === view;
+      li.classList.toggle('current', current);
+      const link = li.querySelector('a');
+      if (current) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
   }
 
   updateItem(li, list) {
@@ -131,6 +162,7 @@ export class ListsView {
     if (list.current) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
     li.querySelector('.list-name').textContent = list.name;
+    link.title = list.name; // the whole name, where the sidebar cuts it
     const count = li.querySelector('.list-count');
     count.textContent = String(list.active_count);
     count.setAttribute('aria-label', `${list.active_count} active`);
