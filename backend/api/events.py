@@ -167,9 +167,9 @@ class Stream:
         upto = feed.position or events.START
         try:
             sub = feed.subscribe(list_id, resume)
-        except Full:
+        except Full as full:
             live.scopes().leave(actor.key, scope)
-            raise unavailable("Too many event streams are open; retry shortly.") from None
+            raise unavailable(str(full)) from None
         stream = cls(feed, sub, scope, upto, actor)
         stream.resume = resume
         if since is not None and resume is None:

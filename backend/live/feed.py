@@ -12,6 +12,10 @@ that one has ended, and any transaction that could still write an event has a la
 (a running one's is at least xmin, a future one's larger still), so nothing can ever appear
 before an event once it is delivered: no gaps, and no duplicates.
 
+(Holding back past a gap in the ids until it fills or a timeout passes, the other way,
+loses an event whenever its transaction takes longer than the timeout, and waits the whole
+timeout for every rolled-back id. This rule never guesses.)
+
 The price: a transaction that stays open holds back the events of younger ones (not the
 writes themselves) until it ends. The app's own are short (DB_STATEMENT_TIMEOUT_MS bounds
 each statement); while events are held back, the feed looks again after 20 ms, backing off to
@@ -24,6 +28,14 @@ wakes the feed; what to deliver comes from the table, so a lost connection loses
 the feed reconnects with a backoff and catches up from where it was. Every heartbeat tick
 it also reads the table (in case a notification was missed), sends the streams their
 keep-alive and prunes expired events (EVENTS_RETENTION).
+
+Fan-out: each read hands its batch to every subscription, which wakes its stream (the body
+running in live/handoff.py) with a bare future. A wake-up costs far more than the events it
+carries, so when changes come fast the reads are paced (PACE_PER_STREAM per open stream, at
+most PACE_MAX): each wake-up then carries a batch, and a stream's frames are joined once per
+batch for all the streams that send the same one (api/events.py). A stream that falls
+EVENTS_QUEUE events behind (its client reads too slowly) is dropped from the fan-out at once;
+nobody else waits for it.
 """
 
 from __future__ import annotations
@@ -50,7 +62,8 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0  # seconds, after the connection was l
 
 
 class Full(Exception):
-    """MAX_STREAMS streams are open in this worker."""
+    """No stream can join: MAX_STREAMS are open in this worker, or it is shutting down. The
+    message is for the client."""
 
 
 class Subscription:
@@ -141,9 +154,9 @@ class Feed:
         """Join the fan-out at the current position; events after it (and after `after`,
         when the client is ahead of this worker) come through the subscription."""
         if self.closing or self.position is None:
-            raise Full("the feed is not running")
+            raise Full("This server is shutting down; reconnect shortly.")
         if self.streams >= self.settings.max_streams:
-            raise Full(f"{self.streams} streams are open")
+            raise Full("Too many event streams are open here; retry shortly.")
         ahead = after if after is not None and after > self.position else None
         sub = Subscription(list_id, ahead, self.settings.events_queue)
         self.subscriptions.add(sub)
@@ -159,8 +172,7 @@ class Feed:
             await self._read_done.wait()
 
     def unsubscribe(self, sub: Subscription) -> None:
-        if sub in self.subscriptions:
-            self.subscriptions.discard(sub)
+        self.subscriptions.discard(sub)  # (gone already if it fell behind)
         self.streams -= 1
 
     def end_streams(self) -> None:

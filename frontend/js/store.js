@@ -76,7 +76,7 @@ export class Store {
     // Changes made elsewhere (see the end).
     this.remote = []; // events not applied yet: held while loading, editing or refreshing
     this.holds = 0;
-    this.deleted = new Map(); // id -> version of todos deleted: an older event brings none back
+    this.tombstones = new Map(); // id -> version of deleted todos: older events bring none back
     this.unknown = new Map(); // todos first seen in an event while an add of ours was on its way
     this.timers = new Map(); // list id (or 'place') -> a refetch to come
   }
@@ -694,9 +694,9 @@ export class Store {
       this.deletedRemotely(todo);
       return;
     }
-    const gone = this.deleted.get(todo.id);
+    const gone = this.tombstones.get(todo.id);
     if (gone !== undefined && todo.version <= gone) return; // older than its deletion
-    this.deleted.delete(todo.id);
+    this.tombstones.delete(todo.id);
     const item = this.items.find((t) => t.id === todo.id);
     if (todo.list_id !== this.listId) { // moved to another list
       if (item) this.drop(item);
@@ -711,7 +711,7 @@ export class Store {
   }
 
   deletedRemotely(todo) {
-    this.deleted.set(todo.id, todo.version);
+    this.tombstones.set(todo.id, todo.version);
     this.unknown.delete(todo.id);
     const item = this.items.find((t) => t.id === todo.id);
     // (A todo we hold at a newer version was restored since.)
