@@ -14,7 +14,9 @@ PostgreSQL, and measures in this order:
    over the events of --probes streams spread over the N (an event's `at` is the database's
    clock at the change; it is compared with this machine's clock when the event is read);
 4. the writers with the N streams open on another list (their events are for none of them);
-5. the writers alone again (how much the machine drifted).
+5. the writers alone again (how much the machine drifted);
+6. what the event triggers cost a write in the database: single-row UPDATEs with them and
+   without (disabled for the measurement), interleaved.
 
 Each phase also says how many cores the worker, PostgreSQL (when started here) and the
 stream clients used. The streams run in a child process (uvloop, raw sockets, a Protocol
@@ -310,6 +312,35 @@ def postgres_pids() -> list[int]:
     return [postmaster, *(p for p in rss_mib(postmaster) if p != postmaster)]
 
 
+async def trigger_cost(database_url: str, rounds: int = 5, updates: int = 1000) -> dict[str, Any]:
+    """The database's time for single-row UPDATEs of a todo with the event triggers on and
+    off (ALTER TABLE ... DISABLE TRIGGER), interleaved: what recording events costs a write."""
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        todo = await conn.fetchval(
+            "INSERT INTO todos (list_id, title, position) VALUES "
+            "((SELECT min(id) FROM todo_lists), 'trigger cost', 2000000000) RETURNING id"
+        )
+        update = "UPDATE todos SET completed = NOT completed, version = version + 1 WHERE id = $1"
+        times: dict[str, list[float]] = {"on": [], "off": []}
+        for _ in range(rounds):
+            for state in ("on", "off"):
+                switch = "ENABLE" if state == "on" else "DISABLE"
+                await conn.execute(f"ALTER TABLE todos {switch} TRIGGER USER")
+                started = time.perf_counter()
+                for _ in range(updates):
+                    await conn.execute(update, todo)
+                times[state].append((time.perf_counter() - started) / updates * 1e6)
+        await conn.execute("ALTER TABLE todos ENABLE TRIGGER USER")
+        await conn.execute("DELETE FROM todos WHERE id = $1", todo)
+    finally:
+        await conn.close()
+    on, off = statistics.median(times["on"]), statistics.median(times["off"])
+    return {"update_us_with_triggers": on, "update_us_without": off, "trigger_us": on - off}
+
+
 def start_database() -> tuple[str, str | None]:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"], None
@@ -334,6 +365,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         asyncio.run(wait_ready(url, proc))
         result = asyncio.run(measure(args, url, proc.pid))
+        result["trigger_cost"] = asyncio.run(trigger_cost(database_url))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
