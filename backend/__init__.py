@@ -10,6 +10,7 @@ from . import api, live
 from .api.openapi import OpenAPI
 from .data import db
 from .edge import (
+    auth,
     bodies,
     docs,
     health,
@@ -35,6 +36,7 @@ API_DESCRIPTION = (
 # and read beyond the basic response headers (see the README's API section).
 CORS_REQUEST_HEADERS = [
     "Content-Type",
+    "Authorization",  # access tokens (AUTH=on)
     "If-Match",
     "If-None-Match",
     "Idempotency-Key",
@@ -59,14 +61,15 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, PROVIDE_AUTOMATIC_OPTIONS=True)
     app.extensions["settings"] = settings
 
-    _openapi(app)
+    _openapi(app, settings)
     app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own provider
 
     requestid.init_app(app)
+    auth.init_app(app, settings)  # before overload: the deadline covers the look-up too
     db.init_app(app, settings)
     live.init_app(app, settings)
     problems.init_app(app)
-    api.init_app(app)
+    api.init_app(app, accounts=settings.accounts)
     health.init_app(app)
     web.init_app(app)
     docs.init_app(app)
@@ -88,7 +91,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     return app
 
 
-def _openapi(app: Quart) -> None:
+def _openapi(app: Quart, settings: Settings) -> None:
+    # With accounts, the API takes an access token (bearer) or the session cookie.
+    credentials = {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "session": {"type": "apiKey", "in_": "cookie", "name": auth.COOKIE},
+    }
     QuartSchema(
         app,
         info=Info(title="todoapp", version="1", description=API_DESCRIPTION),
@@ -98,6 +106,8 @@ def _openapi(app: Quart) -> None:
         swagger_ui_path=None,
         redoc_ui_path=None,
         scalar_ui_path=None,
+        security_schemes=credentials if settings.accounts else None,
+        security=[{"bearer": []}, {"session": []}] if settings.accounts else None,
     )
 
 
@@ -105,7 +115,7 @@ def _cors(app: Quart, origins: tuple[str, ...]) -> None:
     cors(
         app,
         allow_origin="*" if "*" in origins else list(origins),
-        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=CORS_REQUEST_HEADERS,
         expose_headers=CORS_RESPONSE_HEADERS,
         max_age=600,

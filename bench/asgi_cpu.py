@@ -2,11 +2,16 @@
 into the ASGI callable, and the process's CPU time is divided by their number.
 
     DATABASE_URL=... .venv/bin/python bench/asgi_cpu.py [--requests 3000] [--concurrency 16]
+        [--auth off|token|session]
     (without DATABASE_URL: the embedded PostgreSQL in TODOAPP_DATA_DIR)
 
 CPU time, unlike req/s, hardly moves when other jobs share the machine: this is the number
-to compare hot-path changes with (PostgreSQL's own CPU is not in it). The table is reset to
-the benchmark's 10,000 rows first.
+to compare hot-path changes with (PostgreSQL's own CPU is not in it). The tables are reset
+to the benchmark's 10,000 todos in one list first. --auth picks who asks: `off` (AUTH=off,
+the implicit user), `token` (AUTH=on, an access token as a bearer token) or `session`
+(AUTH=on, the session cookie, with the Origin header the web app's writes carry).
+
+THIS DROPS EVERY ACCOUNT AND LIST of the database it runs on: use a scratch database.
 """
 
 from __future__ import annotations
@@ -16,16 +21,23 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 ROWS = 10_000
+SECRET = "tdo_bench-secret-0123456789"  # both the token's and the session's secret
 RESET = f"""
-TRUNCATE todos RESTART IDENTITY CASCADE;
+TRUNCATE todos, todo_lists, users, sessions, access_tokens, list_members, idempotency_keys
+    RESTART IDENTITY CASCADE;
+INSERT INTO users (id, username) VALUES (0, NULL), (1, 'bench');
+INSERT INTO todo_lists (name, owner_id, last_position) VALUES ('Inbox', :owner, {ROWS});
+INSERT INTO access_tokens (user_id, name, secret_hash) VALUES (1, 'bench', :secret_hash);
+INSERT INTO sessions (user_id, secret_hash) VALUES (1, :secret_hash);
 INSERT INTO todos (id, list_id, title, completed, position, created_at, updated_at)
 OVERRIDING SYSTEM VALUE
-SELECT g, (SELECT min(id) FROM todo_lists), 'todo ' || g, g % 3 = 0, g,
+SELECT g, 1, 'todo ' || g, g % 3 = 0, g,
        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute',
        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute'
 FROM generate_series(1, {ROWS}) AS g;
@@ -33,8 +45,11 @@ SELECT setval(pg_get_serial_sequence('todos', 'id'), {ROWS});
 """
 
 
+CREDENTIALS: list[tuple[bytes, bytes]] = []  # set from --auth in main()
+
+
 def scope(method: str, path: str, query: bytes = b"", body: bool = False) -> dict[str, Any]:
-    headers = [(b"host", b"127.0.0.1:8000")]
+    headers = [(b"host", b"127.0.0.1:8000"), *CREDENTIALS]
     if body:
         headers.append((b"content-type", b"application/json"))
     return {
@@ -92,19 +107,31 @@ async def main(args: argparse.Namespace) -> None:
     from sqlalchemy import text
 
     from backend import create_app
+    from backend.data.credentials import digest
+    from backend.edge.auth import COOKIE
     from backend.runtime import migrate
     from backend.runtime.cli import resolve_database
     from backend.runtime.config import Settings
 
     settings = resolve_database(Settings.from_env())
+    settings = replace(settings, auth="off" if args.auth == "off" else "on")
+    CREDENTIALS[:] = {
+        "off": [],
+        "token": [(b"authorization", f"Bearer {SECRET}".encode())],
+        "session": [
+            (b"cookie", f"{COOKIE}={SECRET}".encode()),
+            (b"origin", b"http://127.0.0.1:8000"),
+        ],
+    }[args.auth]
     await asyncio.to_thread(migrate.upgrade, settings.database_url or "")
     app = create_app(settings)
     async with LifespanManager(app):
         engine = app.extensions["db_engine"]
+        params = {"owner": 0 if args.auth == "off" else 1, "secret_hash": digest(SECRET)}
         async with engine.begin() as conn:
             for statement in RESET.split(";\n"):
                 if statement.strip():
-                    await conn.execute(text(statement))
+                    await conn.execute(text(statement), params)
         rng = random.Random(1)
         for name, make in scenarios(rng).items():
             if args.only and name not in args.only.split(","):
@@ -136,4 +163,5 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--only", help="comma-separated subset of list,get,create,toggle")
+    parser.add_argument("--auth", choices=("off", "token", "session"), default="off")
     asyncio.run(main(parser.parse_args()))

@@ -6,7 +6,8 @@ searches, creates, toggles, edits and deletes todos in it, with think time betwe
         -u 50 -r 10 -t 60s --csv bench/results/locust
 
 Environment: LOCUST_THINK (max seconds between a user's actions, default 2; 0 for a
-throughput test), LOCUST_SEED_TODOS (todos each user starts with, default 20).
+throughput test), LOCUST_SEED_TODOS (todos each user starts with, default 20),
+TODOAPP_TOKEN (an access token of the account to load, for AUTH=on).
 
 It uses `?q=` search, the `Link: rel="next"` cursor pages and ETag/If-Match.
 """
@@ -29,6 +30,8 @@ class TodoUser(HttpUser):
     wait_time = between(THINK / 4, THINK) if THINK > 0 else constant(0)
 
     def on_start(self) -> None:
+        if os.environ.get("TODOAPP_TOKEN"):
+            self.client.headers["Authorization"] = f"Bearer {os.environ['TODOAPP_TOKEN']}"
         self.todos: dict[int, str | None] = {}  # id -> ETag if the server sends one
         name = f"locust-{uuid.uuid4().hex[:12]}"
         with self.client.post(

@@ -1,10 +1,16 @@
-"""Shared fixtures: a real PostgreSQL, the migrated schema, the app, an HTTP client."""
+"""Shared fixtures: a real PostgreSQL, the migrated schema, the app, an HTTP client.
+
+The app runs with accounts on (AUTH=on); `client` and `live_client` are signed in as
+"alice" with her access token, and her Inbox is list 1. `client_off` is the AUTH=off app
+(one implicit user); tests of that mode override `inbox_owner` so that list 1 is its Inbox.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -16,10 +22,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from backend import create_app
+from backend.data.credentials import digest
+from backend.domain import passwords
 from backend.runtime import migrate
 from backend.runtime.config import Settings, asyncpg_url
 
 from . import pg
+from .users import ALICE, ALICE_ID, ALICE_PASSWORD, ALICE_TOKEN, AUTH_HEADERS
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +46,23 @@ def database_url(pg_server: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, db_pool_size=10, db_pool_timeout=5.0)
+    return Settings(database_url=database_url, db_pool_size=10, db_pool_timeout=5.0, auth="on")
+
+
+@pytest.fixture(scope="session")
+def settings_off(settings: Settings) -> Settings:
+    return replace(settings, auth="off")
+
+
+@pytest.fixture(scope="session")
+def alice_hash() -> str:
+    return passwords._hasher.hash(ALICE_PASSWORD)  # once: Argon2 takes a while
+
+
+@pytest.fixture
+def inbox_owner() -> int:
+    """Who owns list 1, the Inbox: alice (AUTH=on tests) or the implicit user (AUTH=off)."""
+    return ALICE_ID
 
 
 @pytest.fixture(scope="session")
@@ -49,13 +74,37 @@ async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def clean_db(db_engine: AsyncEngine) -> AsyncEngine:
-    """Each test starts from the state a fresh migration leaves: one empty Inbox."""
+async def clean_db(db_engine: AsyncEngine, alice_hash: str, inbox_owner: int) -> AsyncEngine:
+    """Each test starts from a fresh migration's state plus one account, alice (id 1, with
+    an access token), and one empty Inbox (id 1) owned by `inbox_owner`."""
     async with db_engine.begin() as conn:
         await conn.execute(
-            text("TRUNCATE todos, todo_lists, idempotency_keys RESTART IDENTITY CASCADE")
+            text(
+                "TRUNCATE todos, todo_lists, idempotency_keys, users, sessions, access_tokens, "
+                "list_members, auth_failures RESTART IDENTITY CASCADE"
+            )
         )
-        await conn.execute(text("INSERT INTO todo_lists (name) VALUES ('Inbox')"))
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash) "
+                "VALUES (0, NULL, NULL), (:id, :name, :hash)"
+            ),
+            {"id": ALICE_ID, "name": ALICE, "hash": alice_hash},
+        )
+        await conn.execute(
+            text("SELECT setval(pg_get_serial_sequence('users', 'id'), :id)"), {"id": ALICE_ID}
+        )
+        await conn.execute(
+            text("INSERT INTO todo_lists (name, owner_id) VALUES ('Inbox', :owner)"),
+            {"owner": inbox_owner},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO access_tokens (user_id, name, secret_hash) "
+                "VALUES (:id, 'tests', :hash)"
+            ),
+            {"id": ALICE_ID, "hash": digest(ALICE_TOKEN)},
+        )
     return db_engine
 
 
@@ -66,9 +115,35 @@ async def app(settings: Settings) -> AsyncIterator[Quart]:
         yield app
 
 
+@pytest.fixture(scope="session")
+async def app_off(settings_off: Settings) -> AsyncIterator[Quart]:
+    app = create_app(settings_off)
+    async with LifespanManager(app):
+        yield app
+
+
 @pytest.fixture
 async def client(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as alice (her access token)."""
     transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://localhost", headers=AUTH_HEADERS
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+async def anonymous(app: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The AUTH=on app without credentials (a browser before sign-in)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+        yield c
+
+
+@pytest.fixture
+async def client_off(app_off: Quart, clean_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """The AUTH=off app: every request is the implicit user's."""
+    transport = httpx.ASGITransport(app=app_off)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         yield c
 
@@ -101,6 +176,9 @@ async def live_server(live_app: Quart) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def live_client(live_server: str, clean_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as alice (her access token), on the live server."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=live_server, limits=limits, timeout=30) as c:
+    async with httpx.AsyncClient(
+        base_url=live_server, limits=limits, timeout=30, headers=AUTH_HEADERS
+    ) as c:
         yield c

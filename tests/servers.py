@@ -28,6 +28,8 @@ from quart import Quart
 from backend import create_app
 from backend.runtime.config import Settings
 
+from .users import AUTH_HEADERS
+
 TODOAPP = [sys.executable, "-m", "backend.runtime.cli"]
 # What granian prints once a worker accepts connections: its main process prints
 # "Listening at" before its workers have their (SO_REUSEPORT) sockets, so wait for a worker.
@@ -81,9 +83,11 @@ def server(args: list[str], env: dict[str, str]) -> Iterator[Server]:
 
 @contextmanager
 def todoapp(database_url: str, **env: str) -> Iterator[str]:
-    """`todoapp serve` on database_url with extra settings; yields its base URL."""
+    """`todoapp serve` on database_url with extra settings; yields its base URL. Without
+    accounts (AUTH=off) unless `env` says otherwise: its users test the edge, not sign-in."""
     port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **env}
+    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
+    environment.update({"AUTH": "off", **env})
     with server(["serve"], environment):
         yield f"http://127.0.0.1:{port}"
 
@@ -110,9 +114,12 @@ def _until_accepting(log: list[str], limit_s: float = 30) -> None:
 async def app_client(settings: Settings) -> AsyncIterator[tuple[Quart, httpx.AsyncClient]]:
     """A fresh app (own engine and pool) with its lifespan run, and an in-process client."""
     app = create_app(settings)
+    headers = AUTH_HEADERS if settings.accounts else {}  # alice's (clean_db makes her)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://localhost", headers=headers
+        ) as c:
             yield app, c
 
 

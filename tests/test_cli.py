@@ -17,14 +17,30 @@ from . import pg
 from .servers import TODOAPP, free_port, server
 
 
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(TODOAPP + args, env=env, capture_output=True, text=True, timeout=120)
+def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        TODOAPP + args, env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+async def first_account(base: str, env: dict[str, str]) -> dict[str, str]:
+    """The documented way in with SIGNUP=closed: `todoapp users create`, then sign in and
+    make an access token. Returns the headers a script then sends."""
+    created = run(["users", "create", "admin"], env, stdin="the admin's long secret\n")
+    assert created.returncode == 0, created.stderr
+    origin = {"Origin": base}
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=origin) as browser:
+        body = {"username": "admin", "password": "the admin's long secret"}
+        assert (await browser.post("/api/auth/login", json=body)).status_code == 200
+        token = (await browser.post("/api/tokens", json={"name": "script"})).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_entrypoint_migrates_serves_and_drains_on_sigterm(pg_server: str) -> None:
     """What the container runs: `todoapp serve --host 0.0.0.0` on a fresh database, given
     the URL and the password apart as compose gives them (a password that breaks a URL
-    pasted by hand survives migration and the workers). SIGTERM lets a request that is in
+    pasted by hand survives migration and the workers), with accounts on and sign-up closed,
+    the first account made with `todoapp users create`. SIGTERM lets a request that is in
     flight finish (its write is kept), then exits 0."""
     with pg.scratch_database(pg_server, "entry") as url:
         port = free_port()
@@ -33,10 +49,13 @@ async def test_entrypoint_migrates_serves_and_drains_on_sigterm(pg_server: str) 
             "DATABASE_URL": url,
             "DATABASE_PASSWORD": "p@ss:w/rd#1?%20",
             "PORT": str(port),
+            "AUTH": "on",
+            "SIGNUP": "closed",
         }
         with server(["serve", "--host", "0.0.0.0"], env) as proc:
             base = f"http://127.0.0.1:{port}"
-            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            headers = await first_account(base, env)
+            async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as client:
                 assert (await client.get("/readyz")).status_code == 200
                 todo = (await client.post("/api/todos", json={"title": "in flight"})).json()
 
@@ -80,7 +99,7 @@ async def test_embedded_server_keeps_data_across_ctrl_c_and_restart(tmp_path: Pa
     skip = ("DATABASE_URL", "XDG_RUNTIME_DIR")
     env = {k: v for k, v in os.environ.items() if k not in skip}
     port = free_port()
-    env.update(TODOAPP_DATA_DIR=str(tmp_path / "data"), PORT=str(port))
+    env.update(TODOAPP_DATA_DIR=str(tmp_path / "data"), PORT=str(port), AUTH="off")
     base = f"http://127.0.0.1:{port}"
     for round_ in ("first", "second"):
         with server(["serve"], env) as proc:

@@ -7,12 +7,11 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from backend import CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS, create_app
+from backend import CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS
 from backend.runtime.config import Settings
 
-from .servers import todoapp
+from .servers import app_client, todoapp
 
 PREFLIGHT = {
     "Origin": "https://app.example",
@@ -26,11 +25,8 @@ def header_set(value: str) -> set[str]:
 
 
 async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
-            yield c
+    async with app_client(settings) as (_, c):  # signed in as alice
+        yield c
 
 
 @pytest.fixture

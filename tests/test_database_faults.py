@@ -124,7 +124,7 @@ Fault = Callable[[str, set[int]], Awaitable[None]]
 
 @pytest.mark.parametrize("fault", [terminate_one, kill_one])
 async def test_writes_survive_a_database_fault(own_server: str, fault: Fault) -> None:
-    settings = Settings(database_url=own_server, db_pool_size=WRITERS)
+    settings = Settings(database_url=own_server, db_pool_size=WRITERS, auth="off")
     async with live_app(settings) as (_app, base_url):
         load = Load(base_url)
         load_done = asyncio.create_task(load.run())

@@ -11,6 +11,8 @@ from asgi_lifespan import LifespanManager
 from backend import create_app
 from backend.runtime.config import Settings
 
+from .users import AUTH_HEADERS
+
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
 
@@ -145,7 +147,10 @@ async def test_database_unreachable_is_a_quick_503() -> None:
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+        # With a token: its look-up is the first thing that needs the database.
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://localhost", headers=AUTH_HEADERS
+        ) as c:
             for request in (c.get("/api/todos"), c.post("/api/todos", json={"title": "x"})):
                 response = await request
                 assert_problem(response, 503)

@@ -297,6 +297,7 @@ def api_url(pg_server: str) -> Iterator[tuple[str, str]]:
             "PORT": str(port),
             "DB_POOL_SIZE": "2",
             "DB_STATEMENT_TIMEOUT_MS": str(TIMEOUT_MS),
+            "AUTH": "off",  # hostile input, not sign-in: every request is the implicit user's
         }
         with server(["serve"], env) as proc:
             yield f"http://127.0.0.1:{port}", url
@@ -310,7 +311,7 @@ class Database:
     # each request, as the fuzz deletes and moves them (at far positions, where nothing else
     # is: positions are unique per list, deferrably, so ON CONFLICT cannot guard them).
     RESTORE = """
-        INSERT INTO todo_lists (id, name) VALUES (1, 'Inbox'), (2, 'Other')
+        INSERT INTO todo_lists (id, name, owner_id) VALUES (1, 'Inbox', 0), (2, 'Other', 0)
             ON CONFLICT DO NOTHING;
         INSERT INTO todos (id, list_id, title, position)
             SELECT * FROM (VALUES (1, 1, 'milk', 1000000001), (2, 2, 'eggs', 1000000002))

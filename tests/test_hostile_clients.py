@@ -21,6 +21,11 @@ ATTACKERS = 300
 ANNOUNCED = 1000  # bytes each slow client says it will send
 
 
+@pytest.fixture
+def inbox_owner() -> int:
+    return 0  # AUTH=off servers: list 1 is the implicit user's Inbox
+
+
 class RawResponse:
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status, self.headers, self.body = status, headers, body

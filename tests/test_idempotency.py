@@ -79,7 +79,7 @@ async def test_the_key_is_stored_with_the_todo(
         row = (
             await conn.execute(text("SELECT scope, status, location FROM idempotency_keys"))
         ).one()
-    assert row.scope == "implicit POST /api/todos"  # per actor, then per route
+    assert row.scope == "user:1 POST /api/todos"  # per actor, then per route
     assert row.status == 201
     assert row.location.endswith("/api/todos/1")
 

@@ -16,10 +16,11 @@ from backend.runtime import cli
 from todoapp_tools import loadtest
 
 from .servers import TODOAPP
+from .users import ALICE_TOKEN
 
 
 async def test_loadtest_reports_and_verifies(live_server: str, clean_db: object) -> None:
-    report = await loadtest.run(live_server, clients=4, duration=2, seed=7)
+    report = await loadtest.run(live_server, clients=4, duration=2, seed=7, token=ALICE_TOKEN)
 
     assert report.ok, report.failures
     assert report.requests > 0
@@ -45,6 +46,7 @@ async def test_loadtest_command_prints_json_and_exits_0(
     live_server: str, clean_db: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["loadtest", "--url", live_server, "--clients", "2", "--duration", "1", "--json"]
+    argv += ["--token", ALICE_TOKEN]
     # Its own event loop in a thread; the live server keeps running in this one.
     code = await asyncio.to_thread(cli.main, argv)
     out = json.loads(capsys.readouterr().out)
@@ -59,6 +61,7 @@ async def test_loadtest_command_shows_only_its_progress_line_and_report(
     """As a user runs it, at the default log level: no per-request log lines from the
     HTTP client over the progress line (a 5-second run used to print ~2,500)."""
     argv = ["loadtest", "--url", live_server, "--clients", "2", "--duration", "1"]
+    argv += ["--token", ALICE_TOKEN]
     proc = await asyncio.create_subprocess_exec(
         *TODOAPP,
         *argv,

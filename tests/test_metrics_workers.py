@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from .servers import free_port, samples, server
+from .users import AUTH_HEADERS
 
 ROUTE = "/api/todos/<id:todo_id>"
 
@@ -20,12 +21,14 @@ async def test_two_workers_report_one_sum(
 ) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update(DATABASE_URL=database_url, DB_POOL_SIZE="3", PORT=str(port), TMPDIR=str(tmp_path))
+    env.update(
+        DATABASE_URL=database_url, DB_POOL_SIZE="3", PORT=str(port), TMPDIR=str(tmp_path), AUTH="on"
+    )
     base = f"http://127.0.0.1:{port}"
     with server(["serve", "--workers", "2"], env) as proc:
         # Fresh connections, so the requests are spread over the workers.
         for _ in range(20):
-            async with httpx.AsyncClient(base_url=base, timeout=10) as one:
+            async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH_HEADERS) as one:
                 assert (await one.get("/api/todos/424242")).status_code == 404
         key = (
             "todoapp_http_requests_total",

@@ -76,7 +76,7 @@ async def test_data_survives_down_and_up_of_each_later_revision(pg_server: str) 
     script = ScriptDirectory.from_config(migrate.alembic_config())
     revisions = list(script.walk_revisions())  # head first
     async with database_at(pg_server, "survive", "head") as (config, conn):
-        await conn.execute("INSERT INTO todo_lists (name) VALUES ('Kept')")
+        await conn.execute("INSERT INTO todo_lists (name, owner_id) VALUES ('Kept', 0)")
         await conn.execute(
             "INSERT INTO todos (list_id, title, completed, position) "
             "SELECT id, 'survivor', true, 7 FROM todo_lists WHERE name = 'Kept'"

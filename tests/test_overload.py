@@ -17,6 +17,7 @@ from sqlalchemy import text
 from backend.runtime.config import Settings
 
 from .servers import live_app
+from .users import AUTH_HEADERS
 
 CAP = 8  # requests in flight per server: the concurrency it is allowed to sustain
 CLIENTS = 4 * CAP
@@ -33,7 +34,9 @@ async def test_overload_sheds_load_keeps_writes_and_recovers(
 
     async with live_app(small) as (_, url):
         limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=url, limits=limits, timeout=30, headers=AUTH_HEADERS
+        ) as http:
 
             async def client(seed: int) -> None:
                 nonlocal missing_retry_after

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.data import db
+from backend.domain.actor import IMPLICIT
 from backend.runtime.config import Settings
 
 from . import pg
@@ -84,9 +85,9 @@ async def test_a_driver_error_discards_the_connection(
     one = dataclasses.replace(settings, db_statement_timeout_ms=TIMEOUT_MS, db_pool_size=1)
     async with app_client(one) as (app, _client), app.app_context():
         with pytest.raises(Exception, match="out of int32 range"):
-            async with db.statement() as work:
+            async with db.statement(IMPLICIT) as work:  # no request: name who it runs for
                 await work.run(text("SELECT CAST(:v AS integer)"), {"v": 2**40})
         await until(lambda: timers_run_out(database_url), "statement timers ran out", limit_s=10)
         for _ in range(3):
-            async with db.transaction() as work:
+            async with db.transaction(IMPLICIT) as work:
                 assert await work.scalar(text("SELECT 1")) == 1

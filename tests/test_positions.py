@@ -88,6 +88,22 @@ async def test_repeated_inserts_at_one_place_stay_cheap(
     assert [t["title"] for t in page] == [*expected, "t0"]
 
 
+async def test_a_deleted_todos_order_is_free_for_others(client: httpx.AsyncClient) -> None:
+    """A todo in the trash keeps its position for an undo but takes no room: a todo sent to
+    its order moves nobody visible, and the deleted one, restored, comes back at the end."""
+    made = []
+    for order in (1, 2, 3):
+        made.append((await client.post("/api/todos", json={"title": "t", "order": order})).json())
+    assert (await client.delete(made[1]["url"])).status_code == 204
+    moved = await client.patch(made[0]["url"], json={"order": 2})
+    assert (moved.status_code, moved.json()["order"]) == (200, 2)
+    listing = (await client.get("/api/todos", params={"list_id": 1})).json()
+    assert [(t["id"], t["order"]) for t in listing] == [(made[0]["id"], 2), (made[2]["id"], 3)]
+    assert (await client.post(f"{made[1]['url']}/restore")).status_code == 200
+    listing = (await client.get("/api/todos", params={"list_id": 1})).json()
+    assert [t["id"] for t in listing] == [made[0]["id"], made[2]["id"], made[1]["id"]]
+
+
 async def test_appends_near_the_highest_order_close_the_gap(client: httpx.AsyncClient) -> None:
     """Appends leave a gap of 1000 while orders stay within what a client may send
     (1,000,000,000), then take the next order: the column never runs out by gaps."""

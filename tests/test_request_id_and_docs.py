@@ -13,6 +13,8 @@ from backend import create_app
 from backend.edge import requestid
 from backend.runtime.config import Settings
 
+from .users import AUTH_HEADERS
+
 
 async def test_a_valid_client_request_id_is_echoed(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/todos", headers={"X-Request-ID": "abc-123.retry:2"})
@@ -38,7 +40,8 @@ async def test_errors_carry_the_request_id_and_log_it(
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
-            response = await c.get("/api/todos", headers={"X-Request-ID": "trace-me"})
+            headers = {"X-Request-ID": "trace-me", **AUTH_HEADERS}  # the look-up logs
+            response = await c.get("/api/todos", headers=headers)
     assert response.status_code == 503
     assert response.headers["x-request-id"] == "trace-me"
     tagged = [r for r in caplog.records if getattr(r, "request_id", None) == "trace-me"]

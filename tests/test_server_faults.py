@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import httpx
 import psutil
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +19,11 @@ from .servers import Server, exited, free_port, server, until
 
 WRITERS = 16
 BETWEEN_FAULTS = 150  # acknowledged writes before each fault, and after the last restart
+
+
+@pytest.fixture
+def inbox_owner() -> int:
+    return 0  # AUTH=off servers: list 1 is the implicit user's Inbox
 
 
 class WriteLoad:
@@ -69,6 +75,7 @@ async def test_acknowledged_writes_survive_sigterm_and_sigkill(
 ) -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "WORKERS": "2"}
+    env["AUTH"] = "off"  # the implicit user's writes (its Inbox is list 1: inbox_owner)
     load = WriteLoad(f"http://127.0.0.1:{port}")
     writers = [asyncio.create_task(load.writer(n)) for n in range(WRITERS)]
     exits = []

@@ -360,12 +360,17 @@ async def run(
     keep: bool = False,
     progress: TextIO | None = None,
     request_timeout: float = 30.0,
+    token: str | None = None,
 ) -> Report:
     report = Report(url=url, clients=clients, duration_s=duration)
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
+    # An access token of the account to load (AUTH=on); none for AUTH=off.
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     with _quiet_http_client_logs():
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=request_timeout) as c:
+        async with httpx.AsyncClient(
+            base_url=url, limits=limits, timeout=request_timeout, headers=headers
+        ) as c:
             name = f"loadtest-{uuid.uuid4().hex[:12]}"
             response = await c.post("/api/lists", json={"name": name})
             response.raise_for_status()
@@ -468,6 +473,7 @@ def main(args: Any) -> int:
             seed=args.seed,
             keep=args.keep,
             progress=sys.stderr,
+            token=args.token,
         )
     )
     print(report.to_json() if args.json else format_report(report))

@@ -33,6 +33,16 @@ def not_found(kind: str, item_id: int) -> Problem:
     return Problem(404, "not-found", f"There is no {kind} with id {item_id}.")
 
 
+def forbidden(detail: str) -> Problem:
+    """403: the caller can see the resource (so its existence is no secret) but their role
+    on its list does not allow this."""
+    return Problem(403, "forbidden", detail)
+
+
+READ_ONLY = "This list is shared with you as a viewer: you can read it but not change it."
+OWNER_ONLY = "Only the owner of this list can do that."
+
+
 # Where @answers leaves its declaration for the OpenAPI document (api/openapi.py).
 ANSWERS = "todoapp_answers"
 

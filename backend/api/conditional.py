@@ -14,8 +14,9 @@ from ..edge.problems import Problem
 _VERSION = re.compile(r"[1-9][0-9]{0,9}")
 
 
-def etag(*parts: int) -> str:
-    """A strong ETag from the resource's version (and, for lists, its live counts)."""
+def etag(*parts: int | str) -> str:
+    """A strong ETag from the resource's version (and, for lists, its live counts and the
+    caller's role)."""
     return '"' + "-".join(str(p) for p in parts) + '"'
 
 

@@ -7,10 +7,11 @@ from quart import Blueprint, Response
 
 from ..data import Row, db
 from ..data import lists as store
+from ..data.scope import OWNER, VIEWER
 from ..domain.schemas import ListCreate, ListOut, ListUpdate, Page
 from ..edge.problems import Problem
 from . import pagination, trash, validation
-from .common import answers
+from .common import OWNER_ONLY, READ_ONLY, answers, forbidden
 from .conditional import etag, if_match_versions
 from .idempotency import idempotent
 from .representation import Representation
@@ -19,9 +20,10 @@ bp = Blueprint("lists", __name__, url_prefix="/api/lists")
 
 
 def list_etag(row: Row) -> str:
-    # The counts are part of the representation, so they are part of its ETag; If-Match
-    # compares only the version (the list's own fields), see conditional.if_match_versions.
-    return etag(row["version"], row["active_count"], row["completed_count"])
+    # The counts and the caller's role are part of the representation, so they are part of
+    # its ETag; If-Match compares only the version (the list's own fields), see
+    # conditional.if_match_versions.
+    return etag(row["version"], row["active_count"], row["completed_count"], row["role"])
 
 
 LISTS = Representation("list", ListOut, "api/lists", list_etag)
@@ -63,7 +65,7 @@ async def get_list(list_id: int) -> Response:
 
 @bp.patch("/<id:list_id>")
 @validation.body(ListUpdate)
-@answers(ListOut, 400, 404, 409, 412, 415, 422, 503)
+@answers(ListOut, 400, 403, 404, 409, 412, 415, 422, 503)
 async def update_list(list_id: int, data: ListUpdate) -> Response:
     """Rename a list.
 
@@ -77,13 +79,15 @@ async def update_list(list_id: int, data: ListUpdate) -> Response:
         row = await store.get_list(work, list_id)
         if row is None:
             raise LISTS.missing(list_id)
+        if data.name is not None and row["role"] == VIEWER:
+            raise forbidden(READ_ONLY)
         if versions is not None and not renamed and row["version"] not in versions:
             raise LISTS.conflict(row)
     return LISTS.one(row)
 
 
 @bp.delete("/<id:list_id>")
-@answers(None, 404, 409, 412, 503, status=204)
+@answers(None, 403, 404, 409, 412, 503, status=204)
 async def delete_list(list_id: int) -> Response:
     """Delete a list and its todos (not the only list left: 409)."""
     versions = if_match_versions()
@@ -108,9 +112,12 @@ async def restore_list(list_id: int) -> Response:
 
 
 def _why_not(row: Row | None, list_id: int, versions: list[int] | None) -> Problem:
-    """After a delete matched nothing: gone (404), changed (412), or the actor's last list."""
+    """After a delete matched nothing: gone or not theirs to see (404), not theirs (403),
+    changed (412), or the actor's last list (409)."""
     if row is None:
         return LISTS.missing(list_id)
+    if row["role"] != OWNER:
+        return forbidden(OWNER_ONLY)
     if versions is not None and row["version"] not in versions:
         return LISTS.conflict(row)
     return Problem(

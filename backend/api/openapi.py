@@ -43,6 +43,10 @@ TAGS = [
     {"name": "todos", "description": "Todos (the Todo-Backend contract, and more)."},
     {"name": "lists", "description": "Todo lists, with the counts of their todos."},
     {"name": "events", "description": "The live change feed (Server-Sent Events)."},
+    {"name": "members", "description": "Sharing a list: its owner, editors and viewers."},
+    {"name": "auth", "description": "Sign-up, sign-in and sign-out (AUTH=on)."},
+    {"name": "me", "description": "The signed-in account: who, password, sessions, deletion."},
+    {"name": "tokens", "description": "Personal access tokens for scripts (bearer tokens)."},
     {"name": "health", "description": "Liveness and readiness, for orchestrators."},
     {"name": "metrics", "description": "Prometheus metrics; keep off the public internet."},
 ]
@@ -84,6 +88,7 @@ RESPONSE_HEADERS = {
     "Link": ('`<URL>; rel="next"`: the next page, when there is one.', _string()),
     "X-Total-Count": ("All matching items (with `count=true`).", {"type": "integer"}),
     "Retry-After": ("Seconds to wait before trying again.", {"type": "integer"}),
+    "WWW-Authenticate": ("`Bearer`: send an access token (or sign in).", _string()),
     "Idempotent-Replayed": (
         "`true`: the stored answer to an earlier request with this Idempotency-Key.",
         _string(enum=["true"]),
@@ -99,7 +104,22 @@ SUCCESS = {
 # status: (problem type slug, example detail, when it happens)
 PROBLEMS = {
     400: ("malformed-request", "The request body is not valid JSON.", "the body is not JSON."),
-    404: ("not-found", "There is no todo with id 7.", "no item with this id."),
+    401: (
+        "unauthorized",
+        "Sign in, or send an access token as a bearer token.",
+        "no valid credentials (AUTH=on): an access token or the session cookie.",
+    ),
+    403: (
+        "forbidden",
+        "This list is shared with you as a viewer: you can read it but not change it.",
+        "your role on the list does not allow it, the request came from another site "
+        "(`csrf`), sign-up is closed, or the current password did not match.",
+    ),
+    404: (
+        "not-found",
+        "There is no todo with id 7.",
+        "no item with this id (or it is someone else's: the same answer).",
+    ),
     409: (
         "conflict",
         "A resource with these values already exists.",
@@ -126,6 +146,11 @@ PROBLEMS = {
         "The request body is not valid.",
         "wrong types, unknown fields, out-of-range values, an unknown `list_id`, a bad query "
         "parameter (`errors` says where), or an Idempotency-Key reused with another body.",
+    ),
+    429: (
+        "too-many-attempts",
+        "Too many failed attempts; wait a while before trying again.",
+        "10 failed sign-ins or sign-ups in 15 minutes for the username or the address.",
     ),
     503: (
         "unavailable",
@@ -264,6 +289,8 @@ class OpenAPI(OpenAPIProvider):
                 "headers": _headers("ETag", "X-Request-ID"),
             }
         problems = set(answers.problems) | ({413} if op.request_model is not None else set())
+        if self._app.extensions["settings"].accounts and _needs_credentials(op):
+            problems.add(401)
         for status in sorted(problems):
             responses[str(status)] = self._problem(status, op)
         return responses
@@ -303,8 +330,10 @@ class OpenAPI(OpenAPIProvider):
                 example["current"] = self._named_example(item.__name__)
         if status == 422:
             example = self._example(self._shapes[(Problem, "serialization")])
-        if status == 503:
+        if status in (429, 503):
             names.append("Retry-After")
+        if status == 401:
+            names.append("WWW-Authenticate")
         return {
             "description": f"{HTTPStatus(status).phrase}: {when}",
             "headers": _headers(*names),
@@ -315,6 +344,11 @@ class OpenAPI(OpenAPIProvider):
                 }
             },
         }
+
+
+def _needs_credentials(op: Operation) -> bool:
+    """Under /api, except sign-up, sign-in and sign-out (edge/auth.py)."""
+    return op.rule.rule.startswith("/api/") and not op.rule.rule.startswith("/api/auth/")
 
 
 def _request_headers(op: Operation) -> list[str]:

@@ -12,6 +12,7 @@ from quart import Blueprint, Response
 from ..data import Row, db
 from ..data import lists as list_store
 from ..data import todos as store
+from ..data.scope import VIEWER
 from ..domain.schemas import (
     BulkResult,
     CreatedTodos,
@@ -28,7 +29,7 @@ from ..domain.schemas import (
 from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination, trash, validation
-from .common import answers
+from .common import READ_ONLY, answers, forbidden
 from .conditional import etag, if_match_versions
 from .idempotency import idempotent
 from .representation import Representation
@@ -47,6 +48,15 @@ def no_such_list(list_id: int | None, pointer: str = "/list_id") -> Problem:
         f"There is no list with id {list_id}." if list_id else "There is no such list.",
         [{"pointer": pointer, "detail": "no such list"}],
     )
+
+
+async def _refused_lists(list_ids: list[int], missing: Problem) -> Problem:
+    """A write into these lists matched none the actor may change: 403 if one of them is
+    shared with them as a viewer (they can see it), else `missing` (unknown, or not theirs:
+    the same answer)."""
+    async with db.statement() as work:
+        roles = await list_store.roles(work, list_ids)
+    return forbidden(READ_ONLY) if VIEWER in roles.values() else missing
 
 
 def _filter(query: TodoFilter) -> store.Filter:
@@ -105,7 +115,7 @@ async def list_todos(query: TodoQuery) -> Response:
 @bp.post("")
 @validation.body(TodoCreate, many=TodoCreateMany, document=NewTodos)
 @idempotent
-@answers(CreatedTodos, 400, 415, 422, 503, status=201)
+@answers(CreatedTodos, 400, 403, 415, 422, 503, status=201)
 async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:
     """Create a todo, or up to 1,000 at once (all or none).
 
@@ -123,7 +133,7 @@ async def create_todo(data: TodoCreate | list[TodoCreate]) -> Response:
                 row = await store.insert_todo_at(work, _fields(data), data.list_id, data.order)
     except store.NoSuchList:
         if data.list_id is not None:
-            raise no_such_list(data.list_id) from None
+            raise await _refused_lists([data.list_id], no_such_list(data.list_id)) from None
         row = await _into_new_inbox(data)
     return TODOS.one(row, 201)
 
@@ -142,39 +152,56 @@ async def _create_many(items: list[TodoCreate]) -> Response:
                 work, [(_fields(item), item.list_id, item.order) for item in items]
             )
         except store.NoSuchList as missing:
-            raise Problem(
+            problem = Problem(
                 422,
                 "validation-error",
                 "Some items name a list that does not exist; nothing was created.",
                 [{"pointer": f"/{i}/list_id", "detail": "no such list"} for i in missing.indexes],
-            ) from None
+            )
+            named = [items[i].list_id for i in missing.indexes]
+            raise await _refused_lists([i for i in named if i is not None], problem) from None
     return TODOS.many(rows, 201)
 
 
 @bp.patch("")
 @validation.query(TodoFilter)
 @validation.body(TodoBulkUpdate)
-@answers(BulkResult, 400, 415, 422, 503)
+@answers(BulkResult, 400, 403, 415, 422, 503)
 async def update_todos(query: TodoFilter, data: TodoBulkUpdate) -> Response:
-    """Toggle all: set `completed` on every todo matching the filters."""
+    """Toggle all: set `completed` on every todo matching the filters (in lists the caller
+    may change)."""
     async with db.statement() as work:
         count = await store.set_completed(work, _filter(query), data.completed)
+    if count == 0 and query.list_id is not None:
+        await _refuse_read_only(query.list_id)
     return json_response({"updated": count})
 
 
 @bp.delete("")
 @validation.query(TodoFilter)
-@answers(None, 422, 503, status=204)
+@answers(None, 403, 422, 503, status=204)
 async def delete_todos(query: TodoFilter) -> Response:
-    """Delete the todos matching the filters (`completed=true&list_id=N`: clear completed).
+    """Delete the todos matching the filters (`completed=true&list_id=N`: clear completed),
+    in the lists the caller may change.
 
-    Without any filter it deletes every todo. They go to the trash: for 10 minutes
-    `POST /api/todos/restore` brings them back.
+    Without any filter it deletes every todo of the caller's own and editable lists. They go
+    to the trash: for 10 minutes `POST /api/todos/restore` brings them back.
     """
     async with db.statement() as work:
-        await store.delete_todos(work, _filter(query))
+        count = await store.delete_todos(work, _filter(query))
+    if count == 0 and query.list_id is not None:
+        await _refuse_read_only(query.list_id)
     await trash.now_and_then()
     return Response(status=204)
+
+
+async def _refuse_read_only(list_id: int) -> None:
+    """A bulk write that changed nothing in a named list: 403 if the list is one the caller
+    only views (an unknown list, or somebody else's, just has nothing to change)."""
+    async with db.statement() as work:
+        roles = await list_store.roles(work, [list_id])
+    if roles.get(list_id) == VIEWER:
+        raise forbidden(READ_ONLY)
 
 
 @bp.post("/restore")
@@ -197,7 +224,7 @@ async def get_todo(todo_id: int) -> Response:
 
 @bp.patch("/<id:todo_id>")
 @validation.body(TodoUpdate)
-@answers(TodoOut, 400, 404, 412, 415, 422, 503)
+@answers(TodoOut, 400, 403, 404, 412, 415, 422, 503)
 async def update_todo(todo_id: int, data: TodoUpdate) -> Response:
     """Change a todo's fields; `order` and `list_id` move it.
 
@@ -226,9 +253,9 @@ async def _move(todo_id: int, changes: dict[str, Any], versions: list[int] | Non
         try:
             current = await store.lock_for_move(work, todo_id, list_id)
         except store.NoSuchList:
-            raise no_such_list(list_id) from None
+            raise await _refused_lists([list_id], no_such_list(list_id)) from None
         if current is None:
-            raise TODOS.missing(todo_id)
+            raise await _why_not(todo_id)
         if versions is not None and current["version"] not in versions:
             raise TODOS.conflict(current)
         return await store.move_todo(
@@ -237,14 +264,20 @@ async def _move(todo_id: int, changes: dict[str, Any], versions: list[int] | Non
 
 
 async def _why_not(todo_id: int) -> Problem:
-    """After a conditional write matched nothing: 404 if the todo is gone, else 412."""
-    async with db.statement() as work:
+    """After a write matched nothing: 404 if the todo is gone (or not the caller's to see),
+    403 if its list is only shared with them as a viewer, else 412 (its version moved on)."""
+    async with db.transaction() as work:
         current = await store.get_todo(work, todo_id)
-    return TODOS.missing(todo_id) if current is None else TODOS.conflict(current)
+        if current is None:
+            return TODOS.missing(todo_id)
+        roles = await list_store.roles(work, [current["list_id"]])
+    if roles.get(current["list_id"]) == VIEWER:
+        return forbidden(READ_ONLY)
+    return TODOS.conflict(current)
 
 
 @bp.delete("/<id:todo_id>")
-@answers(None, 404, 412, 503, status=204)
+@answers(None, 403, 404, 412, 503, status=204)
 async def delete_todo(todo_id: int) -> Response:
     """Delete a todo (with `If-Match`: only if it is unchanged).
 

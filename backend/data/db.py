@@ -152,16 +152,18 @@ class Work:
 
 
 @asynccontextmanager
-async def transaction() -> AsyncIterator[Work]:
-    """A unit of work of several statements: committed if the block succeeds, else rolled back."""
-    async with _work("db_transactions") as work:
+async def transaction(actor: Actor | None = None) -> AsyncIterator[Work]:
+    """A unit of work of several statements: committed if the block succeeds, else rolled back.
+    It runs for the request's actor; the auth layer, which works before there is one, names
+    its own (``actor.NOBODY``)."""
+    async with _work("db_transactions", actor) as work:
         yield work
 
 
 @asynccontextmanager
-async def statement() -> AsyncIterator[Work]:
+async def statement(actor: Actor | None = None) -> AsyncIterator[Work]:
     """For exactly one SQL statement, which PostgreSQL commits on its own (autocommit)."""
-    async with _work("db_statements") as work:
+    async with _work("db_statements", actor) as work:
         yield work
 
 
@@ -175,14 +177,15 @@ async def outside_request(app: Quart, actor: Actor) -> AsyncIterator[Work]:
 
 
 @asynccontextmanager
-async def _work(kind: str) -> AsyncIterator[Work]:
+async def _work(kind: str, actor: Actor | None) -> AsyncIterator[Work]:
     joined: Work | None = g.get("db_work")
     if joined is not None:
+        assert actor is None or actor == joined.actor, "one actor per request"
         yield joined
         return
     engine: AsyncEngine = current_app.extensions[kind]
     async with engine.connect() as conn, conn.begin():
-        g.db_work = work = Work(conn, actors.current())
+        g.db_work = work = Work(conn, actor or actors.current())
         try:
             yield work
         finally:

@@ -1,6 +1,6 @@
 """The change feed's table: reads for delivery, resumption and scoping; retention.
 
-Triggers write the events (migration 0003); nothing here does. The order of delivery is
+Triggers write the events (migration 0006); nothing here does. The order of delivery is
 (xid, id), and only events of transactions older than every running one are final: why,
 in backend/live/feed.py. The feed's own queries run on its dedicated asyncpg connection
 (outside any request); a stream's reads run in its request's unit of work.

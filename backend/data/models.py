@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -24,7 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ..domain.limits import NAME_MAX, NOTES_MAX, TITLE_MAX
+from ..domain.limits import (
+    NAME_MAX,
+    NOTES_MAX,
+    TITLE_MAX,
+    TOKEN_NAME_MAX,
+    USERNAME_MAX,
+    USERNAME_MIN,
+)
 
 # English stemming: "groceries" and "grocery" find each other.
 SEARCH_CONFIG = "english"
@@ -53,6 +61,83 @@ class Versioned:
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
 
 
+class User(Base):
+    """An account. The row with id 0 and no username is the implicit user of AUTH=off."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        # Unique whatever the case: "Alice" and "alice" are one account.
+        Index("users_username_key", text("lower(username)"), unique=True),
+        CheckConstraint(
+            f"username ~ '^[A-Za-z0-9._-]{{{USERNAME_MIN},{USERNAME_MAX}}}$'",
+            name="users_username_check",
+        ),
+        CheckConstraint("(id = 0) = (username IS NULL)", name="users_implicit_check"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)  # Argon2id; None: cannot log in
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+def _user_fk(name: str) -> ForeignKey:
+    # Deleting an account deletes what hangs off it, in the same statement.
+    return ForeignKey("users.id", ondelete="CASCADE", name=name)
+
+
+class Session(Base):
+    """A signed-in browser. Only a hash of the cookie's secret is stored."""
+
+    __tablename__ = "sessions"
+
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)  # sha256
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, _user_fk("sessions_user_id_fkey"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    # Idle expiry counts from here; refreshed at most once per SESSION_TOUCH_EVERY.
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class AccessToken(Base):
+    """A personal access token for scripts. Only a hash of the secret is stored."""
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (length_between_1_and(TOKEN_NAME_MAX, "name", "access_tokens_name_check"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, _user_fk("access_tokens_user_id_fkey"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuthFailure(Base):
+    """One failed (or still running) sign-in or sign-up, per rate-limit key ("user:alice",
+    "addr:192.0.2.1"): kept in the database so that every worker counts the same ones."""
+
+    __tablename__ = "auth_failures"
+    __table_args__ = (Index("ix_auth_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
 class Trashable:
     # Set by DELETE: the row is in the trash, invisible (data/scope.py), restorable for a
     # while and then purged (data/trash.py). An undo after a reload or from another device
@@ -77,9 +162,11 @@ class TodoList(Timestamps, Versioned, Trashable, Base):
     __tablename__ = "todo_lists"
     __table_args__ = (
         length_between_1_and(NAME_MAX, "name", "todo_lists_name_check"),
-        # Unique among the lists not in the trash: a deleted list's name is free at once.
+        # Names are unique per owner among the lists not in the trash (a deleted list's name
+        # is free at once); this index also finds an owner's lists.
         Index(
-            "todo_lists_name_key",
+            "todo_lists_owner_id_name_key",
+            "owner_id",
             "name",
             unique=True,
             postgresql_where=text("deleted_at IS NULL"),
@@ -88,6 +175,9 @@ class TodoList(Timestamps, Versioned, Trashable, Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(
+        BigInteger, _user_fk("todo_lists_owner_id_fkey"), nullable=False
+    )
     name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
     # The highest position handed out in this list. Appending bumps it in the same statement
     # as the INSERT, so concurrent appends queue on this row and never share a position.
@@ -135,6 +225,29 @@ class Todo(Timestamps, Versioned, Trashable, Base):
     )
 
 
+class ListMember(Base):
+    """A list shared with a user who does not own it: an editor, or a viewer (read only)."""
+
+    __tablename__ = "list_members"
+    __table_args__ = (
+        CheckConstraint("role IN ('editor', 'viewer')", name="list_members_role_check"),
+        Index("ix_list_members_user_id_list_id", "user_id", "list_id"),
+    )
+
+    list_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("todo_lists.id", ondelete="CASCADE", name="list_members_list_id_fkey"),
+        primary_key=True,
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, _user_fk("list_members_user_id_fkey"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
 class IdempotencyKey(Base):
     """A POST's Idempotency-Key and the response it got, written in the POST's transaction."""
 
@@ -152,7 +265,7 @@ class IdempotencyKey(Base):
 
 
 class Event(Base):
-    """A committed change, written by triggers in the changing transaction (migration 0003;
+    """A committed change, written by triggers in the changing transaction (migration 0006;
     what the columns mean for delivery: backend/live/feed.py)."""
 
     __tablename__ = "events"

@@ -19,6 +19,10 @@ keeps holes where new todos can land without moving anyone:
   insert moves one or two todos on average (tests/test_positions.py counts them,
   bench/positions.py times them).
 
+Todos in the trash keep their positions (an undo puts them back in their place) but take
+no room: the plans below see only the todos outside it, and a trashed todo where a plan
+needs room steps aside (`_clear_trash`).
+
 Relative order is all the API promises: moved todos keep theirs, and their version goes up
 like any other change.
 
@@ -42,12 +46,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, Update, cast, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    Update,
+    any_,
+    cast,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..domain.limits import MAX_ORDER
 from .db import Work
 from .models import Todo, TodoList
+from .scope import editable_lists, editable_todos
 
 todos = Todo.__table__
 lists = TodoList.__table__
@@ -101,11 +117,12 @@ def claim(list_id: Any) -> Update:
 
 async def lock_order(work: Work, list_id: Any) -> int | None:
     """Take the list's order lock for this transaction (`list_id` may be a SQL expression,
-    such as the default list); the list's id, or None if there is no such list."""
+    such as the default list); the list's id, or None if there is no such list (or not
+    the actor's to change)."""
     key = cast(lists.c.id % 2**31, Integer)  # ids past 2^31 share locks: only more queueing
     stmt = (
         select(lists.c.id, func.pg_advisory_xact_lock(ORDER_LOCK, key))
-        .where(lists.c.id == list_id)
+        .where(lists.c.id == list_id, *editable_lists(work.actor))
         .with_for_update(read=True, key_share=True)  # FOR KEY SHARE: the list stays
     )
     return await work.scalar(stmt)
@@ -143,19 +160,72 @@ async def make_room(
     end = order + count - 1
     plan = await _plan(work, list_id, order, end, mover)
     if plan.inside:  # appends go past the todo that stays: no need to wait for them
-        await _renumber(work, plan.ids, plan.targets)
+        await _carry_out(work, list_id, order, end, plan)
         return
     # Appends land past last_position as it is now; those that came before are in view
     # when planning again after reading it. Past it, take the end lock: appends wait.
     last = await _last(work, list_id)
     plan = await _plan(work, list_id, order, end, mover)
     if plan.inside or plan.highest <= last:
-        await _renumber(work, plan.ids, plan.targets)
+        await _carry_out(work, list_id, order, end, plan)
         return
     await lock_end(work, list_id)
     plan = await _plan(work, list_id, order, end, mover)
-    await _renumber(work, plan.ids, plan.targets)
+    await _carry_out(work, list_id, order, end, plan)
     await lock_end(work, list_id, at_least=plan.highest)
+
+
+async def _carry_out(work: Work, list_id: int, order: int, end: int, plan: _Plan) -> None:
+    """Move the planned todos, and the trashed ones in their way out of it first."""
+    await _clear_trash(work, list_id, order, end, plan)
+    await _renumber(work, plan.ids, plan.targets)
+
+
+async def _clear_trash(work: Work, list_id: int, order: int, end: int, plan: _Plan) -> None:
+    """A todo in the trash keeps its position (an undo puts it back in its place) but takes
+    no room: plans see only the todos outside it, so a todo sent to its order moves nobody
+    visible. One that sits where the room or the moved todos go moves into the hole after
+    the room, where it keeps its place among the visible todos, or, with no room left there,
+    to the list's end (taking the end lock, as an append would)."""
+    wanted = literal(list(plan.targets), ARRAY(Integer))
+    trashed = await work.rows(
+        select(todos.c.id)
+        .where(todos.c.list_id == list_id, todos.c.deleted_at.is_not(None))
+        .where(todos.c.position.between(order, end) | (todos.c.position == any_(wanted)))
+        .order_by(todos.c.position)
+    )
+    if not trashed:
+        return
+    ids = [row["id"] for row in trashed]
+    near = await _free_after(work, list_id, end, plan, leaving=[*ids, *plan.ids])
+    near = near[: len(ids)]
+    await _renumber(work, ids[: len(near)], near)
+    if len(near) < len(ids):
+        last = await lock_end(work, list_id)
+        assert last is not None, "the list's order lock is held, so it exists"
+        base = max(last, end, *plan.targets)  # past the room and the moved todos too
+        rest = ids[len(near) :]
+        await _renumber(work, rest, range(base + 1, base + 1 + len(rest)))
+        await set_last(work, list_id, base + len(rest))
+
+
+async def _free_after(
+    work: Work, list_id: int, end: int, plan: _Plan, leaving: Sequence[int]
+) -> list[int]:
+    """Positions after `end` and before the plan's next taken one (within last_position, as
+    appends land past it) that nobody holds once the todos `leaving` have left them."""
+    limit = plan.free_until if plan.free_until is not None else await _last(work, list_id) + 1
+    held_rows = await work.rows(
+        select(todos.c.position)
+        .where(todos.c.list_id == list_id, todos.c.position > end, todos.c.position < limit)
+        .where(todos.c.id.not_in(list(leaving)))
+        .order_by(todos.c.position)
+        .limit(RUN_LIMIT)
+    )
+    held = {row["position"] for row in held_rows}
+    if len(held_rows) == RUN_LIMIT:  # crowded with trash: only up to what was read
+        limit = held_rows[-1]["position"]
+    return [p for p in range(end + 1, min(limit, end + 1 + RUN_LIMIT)) if p not in held]
 
 
 @dataclass(frozen=True)
@@ -164,6 +234,7 @@ class _Plan:
     targets: list[int]  # to these positions;
     highest: int  # the highest position the room and the moved todos take
     inside: bool  # all below a todo that stays, so below any append
+    free_until: int | None  # the first position after the room taken again (None: the end)
 
 
 async def _plan(work: Work, list_id: int, order: int, end: int, mover: int | None) -> _Plan:
@@ -179,9 +250,9 @@ async def _last(work: Work, list_id: int) -> int:
 
 
 def _from(list_id: int, order: int, mover: int | None) -> Select[Any]:
-    """The list's todos at `order` and after, by position."""
+    """The list's todos outside the trash at `order` and after, by position."""
     stmt = select(todos.c.id, todos.c.position).where(
-        todos.c.list_id == list_id, todos.c.position >= order
+        todos.c.list_id == list_id, todos.c.position >= order, todos.c.deleted_at.is_(None)
     )
     if mover is not None:
         stmt = stmt.where(todos.c.id != mover)
@@ -206,10 +277,10 @@ def _move_up(run: list[int], end: int, next_taken: int | None) -> _Plan:
     """The run moves to the far end of the hole after it (the list's end counts as a hole
     of GAP), leaving the near end free for the next arrivals."""
     if not run:
-        return _Plan([], [], end, next_taken is not None)
+        return _Plan([], [], end, next_taken is not None, next_taken)
     stop = next_taken if next_taken is not None else after(end + len(run))
     targets = list(range(stop - len(run), stop))
-    return _Plan(run, targets, targets[-1], next_taken is not None)
+    return _Plan(run, targets, targets[-1], next_taken is not None, targets[0])
 
 
 async def _spread(work: Work, list_id: int, order: int, end: int, mover: int | None) -> _Plan:
@@ -234,7 +305,7 @@ async def _spread(work: Work, list_id: int, order: int, end: int, mover: int | N
     targets = [first + i * room // len(crowd) for i in range(len(crowd))]
     moving = [(row["id"], t) for row, t in zip(crowd, targets, strict=True) if row["position"] != t]
     ids, moved_to = [i for i, _ in moving], [t for _, t in moving]
-    return _Plan(ids, moved_to, max(end, *targets), False)
+    return _Plan(ids, moved_to, max(end, *targets), False, first)
 
 
 async def _renumber(work: Work, ids: Sequence[int], targets: Sequence[int]) -> None:
@@ -256,10 +327,11 @@ async def _renumber(work: Work, ids: Sequence[int], targets: Sequence[int]) -> N
 
 async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> int | None:
     """For a move: take the order locks of the todo's list (and the target list, in id
-    order). Returns the todo's list id, or None if the todo is gone; LookupError for an
-    unknown target list. The caller then locks the todo's row and checks it did not move
-    meanwhile."""
-    list_id = await work.scalar(select(todos.c.list_id).where(todos.c.id == todo_id))
+    order). Returns the todo's list id, or None if the todo is gone (or not the actor's to
+    change); LookupError for a target list that is unknown or not theirs to change. The
+    caller then locks the todo's row and checks it did not move meanwhile."""
+    stmt = select(todos.c.list_id).where(todos.c.id == todo_id, *editable_todos(work.actor))
+    list_id = await work.scalar(stmt)
     if list_id is None:
         return None
     for lid in sorted({list_id, other_list or list_id}):

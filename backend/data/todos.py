@@ -19,9 +19,9 @@ from sqlalchemy import ColumnElement, func, insert, literal, or_, select, tuple_
 
 from . import Row, positions
 from .db import Work
-from .lists import default_list_id, visible_ids
+from .lists import default_list_id, editable_ids
 from .models import DUE_LAST, DUE_LAST_DESC, SEARCH_CONFIG, Todo
-from .scope import reachable_todos, visible_lists, visible_todos
+from .scope import editable_lists, editable_todos, reachable_todos, visible_todos
 from .trash import restorable
 
 # Core tables, not ORM entities: statements on them skip the ORM's compile and load layers
@@ -49,7 +49,7 @@ def _sort_key(sort: str, value: Any, descending: bool) -> Any:
 
 
 class NoSuchList(LookupError):
-    """A todo was sent to lists that do not exist (or that the actor may not see)."""
+    """A todo was sent to lists that do not exist (or that the actor may not change)."""
 
     def __init__(self, indexes: Sequence[int] = ()) -> None:
         super().__init__(indexes)
@@ -66,8 +66,10 @@ class Filter:
     overdue: bool | None = None  # due before `today` and not completed (or, False: not so)
     today: date | None = None  # the caller's today, in the time zone it chose
 
-    def conditions(self, work: Work) -> list[ColumnElement[bool]]:
-        conditions = visible_todos(work.actor)
+    def conditions(self, work: Work, *, writing: bool = False) -> list[ColumnElement[bool]]:
+        """The filter's conditions, within the todos the actor may see (or, `writing`,
+        change: a bulk write never touches a list shared with them as a viewer)."""
+        conditions = (editable_todos if writing else visible_todos)(work.actor)
         if self.list_id is not None:
             conditions.append(todos.c.list_id == self.list_id)
         if self.completed is not None:
@@ -100,6 +102,10 @@ def _matches(q: str) -> ColumnElement[bool]:
 
 def _one(work: Work, todo_id: int) -> list[ColumnElement[bool]]:
     return [todos.c.id == todo_id, *visible_todos(work.actor)]
+
+
+def _editable_one(work: Work, todo_id: int) -> list[ColumnElement[bool]]:
+    return [todos.c.id == todo_id, *editable_todos(work.actor)]
 
 
 def _version_matches(versions: Sequence[int] | None) -> list[ColumnElement[bool]]:
@@ -146,9 +152,9 @@ async def append_todo(work: Work, fields: Mapping[str, Any], list_id: int | None
     """Insert at the end of the list (default: the actor's first list) in ONE statement.
     Raises NoSuchList if the list does not exist."""
     target = list_id if list_id is not None else default_list_id(work.actor)
-    # Only a list the actor sees takes todos: checked by the locking UPDATE itself, so a list
-    # deleted meanwhile is seen as deleted once its lock is ours.
-    claimed = positions.claim(target).where(*visible_lists(work.actor)).cte("claimed")
+    # Only a list the actor may change takes todos: checked by the locking UPDATE itself, so
+    # a list deleted meanwhile is seen as deleted once its lock is ours.
+    claimed = positions.claim(target).where(*editable_lists(work.actor)).cte("claimed")
     names = list(fields)
     # Typed parameters: a NULL due date is a date, not text, to the INSERT ... SELECT.
     values = [literal(fields[n], todos.c[n].type) for n in names]
@@ -174,7 +180,7 @@ async def insert_todo_at(
     )
     if target is None:
         raise NoSuchList()
-    if not await visible_ids(work, [target]):  # checked with its lock held
+    if not await editable_ids(work, [target]):  # checked with its lock held
         raise NoSuchList()
     await positions.make_room(work, target, order)
     values = {**fields, "list_id": target, "position": order}
@@ -212,13 +218,13 @@ async def insert_many(work: Work, items: Sequence[Item]) -> list[Row]:
 
 async def _lock_lists(work: Work, targets: Sequence[int | None]) -> set[int]:
     """Take the order locks of every target list (in id order: no deadlocks); the lists
-    that exist and that the actor sees (checked with the locks held: a list in the trash
+    that exist and that the actor may change (checked with the locks held: a list in the trash
     takes no todos)."""
     found = []
     for list_id in sorted({t for t in targets if t is not None}):
         if await positions.lock_order(work, list_id) is not None:
             found.append(list_id)
-    return await visible_ids(work, found)
+    return await editable_ids(work, found)
 
 
 async def _insert_placed(
@@ -265,10 +271,10 @@ async def update_fields(
     work: Work, todo_id: int, changes: Mapping[str, Any], versions: Sequence[int] | None = None
 ) -> Row | None:
     """Set fields in ONE statement, only if the version matches (when given).
-    None when the todo is absent or its version differs."""
+    None when the todo is absent, not the actor's to change, or its version differs."""
     stmt = (
         update(todos)
-        .where(*_one(work, todo_id), *_version_matches(versions))
+        .where(*_editable_one(work, todo_id), *_version_matches(versions))
         .values(_changed(**changes))
         .returning(*COLUMNS)
     )
@@ -284,9 +290,10 @@ async def lock_for_move(work: Work, todo_id: int, other_list: int | None) -> Row
         raise NoSuchList() from None
     if list_id is None:
         return None
-    if other_list is not None and not await visible_ids(work, [other_list]):
+    if other_list is not None and not await editable_ids(work, [other_list]):
         raise NoSuchList()
-    row = await work.row(select(*COLUMNS).where(*_one(work, todo_id)).with_for_update())
+    stmt = select(*COLUMNS).where(*_editable_one(work, todo_id)).with_for_update()
+    row = await work.row(stmt)
     if row is not None and row["list_id"] != list_id:  # moved meanwhile: lock its new list
         return await lock_for_move(work, todo_id, other_list)
     return row
@@ -316,7 +323,7 @@ async def set_completed(work: Work, where: Filter, completed: bool) -> int:
     """Toggle all: one UPDATE; todos already in that state keep their version."""
     stmt = (
         update(todos)
-        .where(*where.conditions(work), todos.c.completed.is_not(completed))
+        .where(*where.conditions(work, writing=True), todos.c.completed.is_not(completed))
         .values(_changed(completed=completed))
     )
     return await work.rowcount(stmt)
@@ -326,7 +333,7 @@ async def delete_todo(work: Work, todo_id: int, versions: Sequence[int] | None =
     """Move the todo to the trash if the version matches (when given)."""
     stmt = (
         update(todos)
-        .where(*_one(work, todo_id), *_version_matches(versions))
+        .where(*_editable_one(work, todo_id), *_version_matches(versions))
         .values(deleted_at=func.now())
         .returning(todos.c.id)
     )
@@ -335,14 +342,14 @@ async def delete_todo(work: Work, todo_id: int, versions: Sequence[int] | None =
 
 async def delete_todos(work: Work, where: Filter) -> int:
     """Move the matching todos to the trash (together: one deletion, one undo)."""
-    stmt = update(todos).where(*where.conditions(work)).values(deleted_at=func.now())
+    stmt = update(todos).where(*where.conditions(work, writing=True)).values(deleted_at=func.now())
     return await work.rowcount(stmt)
 
 
 async def restore_todos(work: Work, ids: Sequence[int]) -> Sequence[Row]:
-    """Take these todos out of the trash, if they went there recently and their list is
-    visible; returns those of them that are visible now, restored or never deleted (so a
-    retried undo answers the same), in order (a transaction)."""
+    """Take these todos out of the trash, if they went there recently and their list is one
+    the actor may change; returns those of them that are visible now, restored or never
+    deleted (so a retried undo answers the same), in order (a transaction)."""
     back = (
         update(todos)
         .where(todos.c.id.in_(ids), restorable(todos), *reachable_todos(work.actor))

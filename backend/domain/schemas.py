@@ -25,7 +25,18 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from .limits import MAX_BULK, MAX_ORDER, NAME_MAX, NOTES_MAX, TITLE_MAX
+from .limits import (
+    MAX_BULK,
+    MAX_ORDER,
+    NAME_MAX,
+    NOTES_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    TITLE_MAX,
+    TOKEN_NAME_MAX,
+    USERNAME_MAX,
+    USERNAME_MIN,
+)
 
 
 @dataclass(frozen=True)
@@ -360,6 +371,9 @@ class ListUpdate(Patch):
     name: Name | Absent = None
 
 
+Role = Literal["owner", "editor", "viewer"]
+
+
 class ListOut(BaseModel):
     """A list with the counts of its todos; `version` is its ETag's first part."""
 
@@ -367,6 +381,8 @@ class ListOut(BaseModel):
         {
             "id": 2,
             "name": "Groceries",
+            "owner": "alice",
+            "role": "owner",
             "version": 1,
             "active_count": 2,
             "completed_count": 1,
@@ -377,6 +393,9 @@ class ListOut(BaseModel):
     )
     id: int
     name: str
+    # The owner's username (null: the implicit user of AUTH=off), and the caller's role.
+    owner: str | None
+    role: Role
     version: int
     active_count: int
     completed_count: int
@@ -386,7 +405,7 @@ class ListOut(BaseModel):
 
 
 # The kinds of event on GET /api/events: `ready` and `reset` from the stream itself, the
-# others from the database's triggers (migration 0003).
+# others from the database's triggers (migration 0006).
 EventKind = Literal[
     "ready",
     "reset",
@@ -422,6 +441,117 @@ class StreamEvent(BaseModel):
     id: Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
     data: Annotated[str, Field(json_schema_extra={"contentMediaType": "application/json"})]
     retry: int | Absent = None
+
+
+# --- accounts --------------------------------------------------------------------------
+
+USERNAME_PATTERN = rf"^[A-Za-z0-9._-]{{{USERNAME_MIN},{USERNAME_MAX}}}$"
+Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
+NewPassword = Annotated[str, StringConstraints(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+# What a sign-in accepts: any text up to the maximum (a longer one cannot be right, and
+# hashing megabytes would be a way to burn the server's CPU).
+GivenPassword = Annotated[str, StringConstraints(max_length=PASSWORD_MAX)]
+
+
+CREDENTIALS_EXAMPLE = {"username": "alice", "password": "correct horse battery"}
+
+
+class Signup(Input):
+    """A new account: 3-40 letters, digits, `.`, `_`, `-`; a password of 10-1,000 characters
+    that is not one of the most common ones."""
+
+    model_config = examples(CREDENTIALS_EXAMPLE)
+    username: Username
+    password: NewPassword
+
+
+class Login(Input):
+    """A username (any case) and its password."""
+
+    model_config = examples(CREDENTIALS_EXAMPLE)
+    username: Username  # one that cannot exist is a format error (no database look-up)
+    password: GivenPassword
+
+
+class PasswordChange(Input):
+    """The current password, and the new one (the rules of a sign-up)."""
+
+    model_config = examples(
+        {"current_password": "correct horse battery", "new_password": "a new and long secret"}
+    )
+    current_password: GivenPassword
+    new_password: NewPassword
+
+
+class AccountDeletion(Input):
+    """The account's password, to confirm."""
+
+    model_config = examples({"password": "correct horse battery"})
+    password: GivenPassword
+
+
+class UserOut(BaseModel):
+    """Who is signed in; `username` is null for the implicit user of AUTH=off."""
+
+    model_config = examples({"id": 1, "username": "alice"})
+    id: int
+    username: str | None
+
+
+class TokenCreate(Input):
+    """A name for the new access token (to recognise it in the list)."""
+
+    model_config = examples({"name": "backup script"})
+    # No control characters (PostgreSQL text cannot even hold NUL).
+    name: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=1,
+            max_length=TOKEN_NAME_MAX,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+        ),
+    ]
+
+
+TOKEN_EXAMPLE = {
+    "id": 3,
+    "name": "backup script",
+    "created_at": "2026-01-02T09:30:00.123456Z",
+    "last_used_at": None,
+}
+
+
+class TokenOut(BaseModel):
+    """An access token, without its secret; `last_used_at` is updated at most once a minute."""
+
+    model_config = examples(TOKEN_EXAMPLE)
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    """A new access token with its secret, `token`: shown in this answer only."""
+
+    model_config = examples({**TOKEN_EXAMPLE, "token": "tdo_3q2x…"})
+    token: str
+
+
+class MemberSet(Input):
+    """The role to give: `editor` (changes todos and the name) or `viewer` (reads)."""
+
+    model_config = examples({"role": "viewer"})
+    role: Literal["editor", "viewer"]
+
+
+class MemberOut(BaseModel):
+    """Someone with access to a list, and as what (the owner is listed first)."""
+
+    model_config = examples({"username": "bob", "role": "viewer"})
+    username: str | None
+    role: Role
 
 
 class FieldError(BaseModel):

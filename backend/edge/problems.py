@@ -117,7 +117,8 @@ def unavailable(detail: str) -> Problem:
 
 # Constraint names (from the migrations) that map to one field of the request body.
 _CONSTRAINT_FIELDS = {
-    "todo_lists_name_key": ("/name", "A list with this name already exists."),
+    "todo_lists_owner_id_name_key": ("/name", "A list with this name already exists."),
+    "users_username_key": ("/username", "This username is taken; choose another."),
     "todos_list_id_fkey": ("/list_id", "There is no such list (or it was just deleted)."),
 }
 

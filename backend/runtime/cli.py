@@ -1,15 +1,17 @@
-"""The `todoapp` command: serve, db (Alembic), seed."""
+"""The `todoapp` command: serve, db (Alembic), seed, users, loadtest."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import sys
 import tempfile
 from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from ..edge import requestid
 from .config import Settings
@@ -37,6 +39,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
     )
+    refuse_remote_without_accounts(settings)
     # Before anything is started or migrated: a server that cannot own its port stops here.
     servers.ensure_port_free(settings.host, settings.port)
     settings = resolve_database(settings)
@@ -50,6 +53,27 @@ def serve(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="todoapp-metrics-") as samples:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = samples
         return servers.run(settings)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may well be reachable from elsewhere
+
+
+def refuse_remote_without_accounts(settings: Settings) -> None:
+    """AUTH=off gives every request the run of every todo: only on this machine, unless
+    AUTH_OFF_ALLOW_REMOTE=1 says the network in between is trusted."""
+    remote = not is_loopback(settings.host)
+    if settings.auth == "off" and remote and not settings.auth_off_allow_remote:
+        raise SystemExit(
+            f"todoapp: refusing to serve {settings.host} with AUTH=off (no accounts: anyone "
+            "who can reach it can read and change every todo); use AUTH=on, bind "
+            "127.0.0.1, or set AUTH_OFF_ALLOW_REMOTE=1"
+        )
 
 
 def db(alembic_args: list[str]) -> int:
@@ -70,8 +94,26 @@ def seed(args: argparse.Namespace) -> int:
 
     settings = resolve_database(Settings.from_env())
     migrate.upgrade(settings.database_url or "")
-    created = asyncio.run(run_seed(settings))
+    owner = 0
+    if args.user:
+        from . import users
+
+        owner = asyncio.run(users.user_id(settings, args.user))
+    created = asyncio.run(run_seed(settings, owner))
     print(f"seeded: {created} new lists" if created else "seed data already present")
+    return 0
+
+
+def users_(args: argparse.Namespace) -> int:
+    from . import migrate, users
+
+    settings = resolve_database(Settings.from_env())
+    migrate.upgrade(settings.database_url or "")
+    try:
+        print(users.ACTIONS[args.action](settings, args))
+    except users.Refused as refused:
+        print(f"todoapp users {args.action}: {refused}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -100,7 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = commands.add_parser("seed", help="load a few example lists and todos (idempotent)")
+    p.add_argument("--user", help="for this account (default: the implicit user of AUTH=off)")
     p.set_defaults(func=seed)
+
+    _add_users_parser(commands)
 
     p = commands.add_parser(
         "loadtest", help="mixed load against a running server, then verify what it acknowledged"
@@ -111,8 +156,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed for a repeatable request mix")
     p.add_argument("--keep", action="store_true", help="keep the run's list afterwards")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--token",
+        default=os.environ.get("TODOAPP_TOKEN"),
+        help="access token to send (AUTH=on; default: TODOAPP_TOKEN)",
+    )
     p.set_defaults(func=loadtest)
     return parser
+
+
+def _add_users_parser(commands: Any) -> None:
+    p = commands.add_parser("users", help="accounts: create, list, set-password, delete, claim")
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, help_ in (
+        ("create", "a new account (password from the terminal, or stdin's first line)"),
+        ("set-password", "a new password for an account (ends its sessions)"),
+        ("delete", "an account with its lists, todos, sessions and tokens"),
+        ("claim", "give the lists of AUTH=off's implicit user to an account"),
+    ):
+        a = actions.add_parser(name, help=help_)
+        a.add_argument("username")
+        if name == "delete":
+            a.add_argument("--yes", action="store_true", help="do not ask first")
+    actions.add_parser("list", help="every account with its lists, sessions and tokens")
+    p.set_defaults(func=users_)
 
 
 def _version() -> str:

@@ -18,6 +18,17 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+    return value
+
+
 def log_format() -> str:
     value = os.environ.get("LOG_FORMAT", "text").strip().lower() or "text"
     if value not in ("text", "json"):
@@ -70,6 +81,13 @@ class Settings:
     # Backpressure, per worker process; 0 turns a limit off.
     max_in_flight: int = 256
     request_timeout: float = 30.0
+    server: str = "granian"
+    # Accounts (README, "Accounts"): "on", or "off" for one implicit user who owns everything.
+    auth: str = "on"
+    signup: str = "open"  # "closed": only `todoapp users create` makes accounts
+    cookie_secure: bool = False  # Secure session cookies over plain HTTP too (behind TLS)
+    metrics_token: str | None = None  # bearer token for /metrics; unset: loopback only
+    auth_off_allow_remote: bool = False  # AUTH=off on a non-loopback address, knowingly
     # Slow uploads: seconds for a whole request body, and bodies arriving at once per address.
     body_timeout: float = 10.0
     max_uploads_per_client: int = 8
@@ -100,6 +118,12 @@ class Settings:
             log_format=log_format(),
             max_in_flight=_int("MAX_IN_FLIGHT", cls.max_in_flight),
             request_timeout=_float("REQUEST_TIMEOUT", cls.request_timeout),
+            server=os.environ.get("SERVER", cls.server).lower(),
+            auth=_choice("AUTH", cls.auth, ("on", "off")),
+            signup=_choice("SIGNUP", cls.signup, ("open", "closed")),
+            cookie_secure=_flag("COOKIE_SECURE"),
+            metrics_token=os.environ.get("METRICS_TOKEN") or None,
+            auth_off_allow_remote=_flag("AUTH_OFF_ALLOW_REMOTE"),
             body_timeout=_float("BODY_TIMEOUT", cls.body_timeout),
             max_uploads_per_client=_int("MAX_UPLOADS_PER_CLIENT", cls.max_uploads_per_client),
             allowed_hosts=_list("ALLOWED_HOSTS"),
@@ -110,6 +134,10 @@ class Settings:
             events_queue=_int("EVENTS_QUEUE", cls.events_queue),
             max_streams=_int("MAX_STREAMS", cls.max_streams),
         )
+
+    @property
+    def accounts(self) -> bool:
+        return self.auth == "on"
 
 
 def database_url_from_env() -> str | None:

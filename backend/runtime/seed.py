@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..data.db import create_engine
 from ..data.models import Todo, TodoList
 from ..data.scope import present
+from ..domain.actor import IMPLICIT_USER_ID
 from .config import Settings
 
 list_table, todo_table = TodoList.__table__, Todo.__table__
@@ -20,8 +21,9 @@ EXAMPLES: dict[str, list[tuple[str, bool]]] = {
 }
 
 
-async def seed(settings: Settings) -> int:
-    """Create the example lists that do not exist yet, with their todos; return how many."""
+async def seed(settings: Settings, owner_id: int = IMPLICIT_USER_ID) -> int:
+    """Create the example lists that do not exist yet, with their todos, for `owner_id` (by
+    default the implicit user of AUTH=off); return how many."""
     engine = create_engine(settings)
     created = 0
     try:
@@ -29,10 +31,11 @@ async def seed(settings: Settings) -> int:
             for name, todos in EXAMPLES.items():
                 stmt = (
                     pg_insert(TodoList)
-                    .values(name=name)
-                    # The name is unique among the lists outside the trash.
+                    .values(name=name, owner_id=owner_id)
+                    # The name is unique per owner among the lists outside the trash.
                     .on_conflict_do_nothing(
-                        index_elements=[TodoList.name], index_where=present(list_table)
+                        index_elements=[TodoList.owner_id, TodoList.name],
+                        index_where=present(list_table),
                     )
                     .returning(TodoList.id)
                 )
@@ -47,15 +50,21 @@ async def seed(settings: Settings) -> int:
                         for i, (t, done) in enumerate(todos, start=1)
                     ],
                 )
-            await _fill_inbox(conn)
+            await _fill_inbox(conn, owner_id)
     finally:
         await engine.dispose()
     return created
 
 
-async def _fill_inbox(conn: AsyncConnection) -> None:
-    """One todo in the Inbox, only if it is empty, so that a rerun does not duplicate."""
-    first_list = select(TodoList.id).where(present(list_table)).order_by(TodoList.id).limit(1)
+async def _fill_inbox(conn: AsyncConnection, owner_id: int) -> None:
+    """One todo in the owner's Inbox, only if it is empty, so that a rerun does not
+    duplicate."""
+    first_list = (
+        select(TodoList.id)
+        .where(TodoList.owner_id == owner_id, present(list_table))
+        .order_by(TodoList.id)
+        .limit(1)
+    )
     inbox = (await conn.execute(first_list)).scalar()
     if inbox is None:
         return

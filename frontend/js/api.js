@@ -104,6 +104,10 @@ async function send(method, path, body, signal, headers = {}) {
     throw new ApiError('Cannot reach the server. Check your connection and try again.', 0);
   }
   // fetch resolves on 4xx/5xx too: the status decides.
+  if (response.status === 401 && !path.startsWith('/api/auth/')) {
+    for (const fn of unauthorizedListeners) fn();
+    throw new ApiError('Your session has ended. Sign in again.', 401);
+  }
   if (!response.ok) {
     let problem = null;
     if ((response.headers.get('Content-Type') || '').includes('json')) {
@@ -144,4 +148,43 @@ export const todos = {
   // One request for the whole list.
   toggleAll: (listId, completed) =>
     request('PATCH', `/api/todos?${query({ list_id: listId })}`, { completed }),
+};
+
+// --- accounts ---------------------------------------------------------------------
+// A 401 outside /api/auth means the session ended (signed out elsewhere, expired): the
+// app goes back to its sign-in screen.
+const unauthorizedListeners = new Set();
+
+export function onUnauthorized(fn) {
+  unauthorizedListeners.add(fn);
+}
+
+export const account = {
+  // null when nobody is signed in (AUTH=on); { id: 0, username: null } when AUTH=off.
+  async me() {
+    try {
+      return await request('GET', '/api/me');
+    } catch (error) {
+      if (error.status === 401) return null;
+      throw error;
+    }
+  },
+  signIn: (username, password) => request('POST', '/api/auth/login', { username, password }),
+  signUp: (username, password) => request('POST', '/api/auth/signup', { username, password }),
+  signOut: () => request('POST', '/api/auth/logout'),
+  signOutEverywhere: () => request('DELETE', '/api/me/sessions'),
+};
+
+export const tokens = {
+  all: () => request('GET', '/api/tokens'),
+  create: (name) => request('POST', '/api/tokens', { name }),
+  revoke: (id) => request('DELETE', `/api/tokens/${id}`),
+};
+
+export const members = {
+  all: (listId) => request('GET', `/api/lists/${listId}/members`),
+  set: (listId, username, role) =>
+    request('PUT', `/api/lists/${listId}/members/${encodeURIComponent(username)}`, { role }),
+  remove: (listId, username) =>
+    request('DELETE', `/api/lists/${listId}/members/${encodeURIComponent(username)}`),
 };

@@ -6,7 +6,9 @@
 // 503 when busy, a restart): then this module opens a new EventSource after a growing
 // pause, with ?since= the last id. When the browser says it is offline, the stream is
 // closed at once and reopened when it is back online. A `reset` (the last id is too old,
-// or this tab fell too far behind) means: refetch everything.
+// or this tab fell too far behind) means: refetch everything. With accounts the stream is
+// the signed-in user's (the session cookie goes with it): it stops when the session ends
+// (stop) and starts afresh after the next sign-in.
 
 const EVENTS_URL = '/api/events';
 export const KINDS = [
@@ -26,16 +28,30 @@ export class LiveFeed {
     this.retryMs = RETRY_FIRST_MS;
     this.timer = null;
     this.status = null;
-  }
-
-  start() {
+    this.stopped = true;
     window.addEventListener('offline', () => {
+      if (this.stopped) return;
       this.close();
       this.setStatus('offline');
     });
-    window.addEventListener('online', () => this.connect());
+    window.addEventListener('online', () => {
+      if (!this.stopped) this.connect();
+    });
+  }
+
+  start() {
+    if (!this.stopped) return;
+    this.stopped = false;
     if (navigator.onLine === false) this.setStatus('offline');
     else this.connect();
+  }
+
+  // Signed out: no stream, no reconnection, and the next user starts from the live part.
+  stop() {
+    this.stopped = true;
+    this.close();
+    this.lastId = null;
+    this.setStatus(null);
   }
 
   connect() {
@@ -66,7 +82,7 @@ export class LiveFeed {
 
   // CONNECTING: the browser retries by itself. CLOSED: it gave up; we try again later.
   lost(source) {
-    if (source !== this.source) return;
+    if (source !== this.source || this.stopped) return;
     if (this.status === 'live' || this.status === null) this.setStatus('reconnecting');
     if (source.readyState !== EventSource.CLOSED) return;
     this.source = null;

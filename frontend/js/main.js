@@ -3,7 +3,7 @@
 
 import * as api from './api.js';
 import { LiveFeed } from './live.js';
-import { Router } from './router.js';
+import { parseLocation, Router } from './router.js';
 import { quoted, Store } from './store.js';
 import { ConfirmDialog } from './views/confirm.js';
 import { ConnectionView } from './views/connection.js';
@@ -12,10 +12,14 @@ import { ListsView } from './views/lists.js';
 import { Notice } from './views/notice.js';
 import { PointerReorder } from './views/reorder.js';
 import { SearchView } from './views/search.js';
+import { ShareDialog } from './views/share.js';
 import { Shortcuts } from './views/shortcuts.js';
+import { SignInView } from './views/signin.js';
 import { ThemeToggle } from './views/theme.js';
 import { TodoView } from './views/todos.js';
+import { TokensDialog } from './views/tokens.js';
 import { UndoNotice } from './views/undo-notice.js';
+import { UserMenu } from './views/usermenu.js';
 
 const store = new Store(api);
 const todoView = new TodoView(document.querySelector('.todoapp'));
@@ -24,6 +28,11 @@ const searchView = new SearchView(document.querySelector('.search-form'));
 const notice = new Notice(document.querySelector('.notice'));
 const undoNotice = new UndoNotice(document.querySelector('.undo'));
 const confirmDialog = new ConfirmDialog(document.querySelector('.confirm'));
+const signIn = new SignInView();
+const userMenu = new UserMenu(document.querySelector('.lists-panel'));
+const tokensDialog = new TokensDialog();
+const shareDialog = new ShareDialog();
+const todoRoot = document.querySelector('.todoapp');
 const announcer = document.querySelector('.announcer');
 const connectionView = new ConnectionView(document.querySelector('.live-status'));
 // Others' changes as they happen; the echo of our own changes nothing.
@@ -61,6 +70,21 @@ function render() {
   listsView.render({ lists: store.listSummaries, view: store.place.view });
   searchView.render({ q: store.place.q, all: store.place.view === 'search' });
   document.title = name === 'todos' ? 'todoapp' : `${name} · todoapp`;
+  showReadOnly(store.currentList?.role === 'viewer');
+}
+
+// A list shared with the user as a viewer: shown, but nothing in it can be changed.
+function showReadOnly(readOnly) {
+  todoRoot.classList.toggle('read-only', readOnly);
+  for (const box of todoRoot.querySelectorAll('.toggle, .toggle-all')) box.disabled = readOnly;
+  todoRoot.querySelector('.new-todo').hidden = readOnly;
+}
+for (const type of ['dblclick', 'keydown']) {
+  // Caught before the todo view's own handlers: no editing in a read-only list.
+  todoRoot.querySelector('.todo-list').addEventListener(type, (event) => {
+    const editing = type === 'dblclick' || (event.key === 'Enter' && !event.target.matches('.edit'));
+    if (todoRoot.classList.contains('read-only') && editing) event.stopImmediatePropagation();
+  }, { capture: true });
 }
 
 // Screen readers hear what a move did (the region is aria-live).
@@ -225,18 +249,68 @@ const shortcuts = new Shortcuts(
 );
 document.querySelector('.help-button').addEventListener('click', () => shortcuts.showHelp());
 
+
+// --- accounts ----------------------------------------------------------------------
+
+let routing = false;
+
 async function start() {
-  live.start(); // first: what changes while the lists load is applied after them
+  // First: what changes while the lists load is applied after them. (Signed out, the
+  // stream's 401 is one failed attempt; onUnauthorized stops it.)
+  live.start();
   undoNotice.resume(); // a delete made just before a reload can still be undone
+  let me;
+  const lists = store.loadLists(); // next to who-am-I, not after it: no extra round trip
+  lists.catch(() => {}); // its failure is handled below (or is the 401 of a signed-out user)
   try {
-    await store.loadLists();
+    me = await api.account.me();
+    if (me === null) return; // signed out: the sign-in screen is up (onUnauthorized)
+    await lists;
   } catch (error) {
     store.loading = false;
     render();
     notice.show(`Could not load your lists: ${error.message}`);
     return;
   }
-  await router.start();
+  signIn.hide();
+  if (me.username) userMenu.show(me.username); // none for AUTH=off's implicit user
+  if (routing) {
+    store.place = { view: null, listId: null, q: '' }; // signed in again: load afresh
+    await router.onChange(parseLocation());
+  } else {
+    routing = true;
+    await router.start();
+  }
 }
+
+api.onUnauthorized(() => {
+  live.stop();
+  userMenu.hide();
+  signIn.show(routing ? 'Your session has ended. Sign in again.' : '');
+});
+signIn.bindSubmit(async (mode, username, password) => {
+  await (mode === 'signup' ? api.account.signUp : api.account.signIn)(username, password);
+  await start();
+});
+tokensDialog.bind(api.tokens);
+shareDialog.bind(api.members);
+userMenu.bind({
+  tokens: () => tokensDialog.open(),
+  // A page load afterwards: nothing of this user stays in the page.
+  signOut: async () => {
+    await api.account.signOut().catch(() => {});
+    window.location.assign('/');
+  },
+  everywhere: async () => {
+    await api.account.signOutEverywhere().catch(() => {});
+    window.location.assign('/');
+  },
+});
+document.querySelector('.sidebar').addEventListener('click', (event) => {
+  const button = event.target.closest('.share-list');
+  if (!button) return;
+  const list = store.lists.find((l) => l.id === Number(button.closest('li').dataset.id));
+  if (list) shareDialog.open(list);
+});
 
 start();

@@ -1,6 +1,8 @@
 """Browser fixtures: one system Chromium for the whole run, a fresh context per test.
 
 Playwright's async API runs in the session event loop, next to the live Hypercorn server.
+The app's own suites (TodoMVC, lists, network) run against a server with AUTH=off, as
+before accounts; the account suites (sign-in, tokens, sharing) use `auth_server`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
+
+from backend.runtime.config import Settings
+
+from ..servers import live_app
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # as scripts/install-chromium.sh
 CHROMIUM_ARGS = [
@@ -67,6 +73,31 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield browser
         await browser.close()
+
+
+@pytest.fixture
+def inbox_owner() -> int:
+    return 0  # AUTH=off: list 1 is the implicit user's Inbox
+
+
+@pytest.fixture(scope="session")
+async def live_server(settings_off: Settings) -> AsyncIterator[str]:
+    """The AUTH=off app on a real socket (overrides the AUTH=on one of tests/conftest.py)."""
+    async with live_app(settings_off) as (_, base):
+        yield base
+
+
+@pytest.fixture
+async def live_client(live_server: str, clean_db: object) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def auth_server(settings: Settings) -> AsyncIterator[str]:
+    """The app with accounts (AUTH=on) on a real socket."""
+    async with live_app(settings) as (_, base):
+        yield base
 
 
 @pytest.fixture

@@ -171,6 +171,19 @@ export class ListsView {
     rename.setAttribute('aria-label', `Rename “${list.name}”`);
     rename.disabled = !saved;
     this.updateDelete(li.querySelector('.delete-list'), list, saved);
+    this.updateSharing(li, list);
+  }
+
+  // Shared lists say whose they are and the user's role. Only owners share or delete;
+  // viewers do not rename. (AUTH=off: every list is the implicit user's: no owner name.)
+  updateSharing(li, list) {
+    const owned = !list.role || list.role === 'owner';
+    li.querySelector('.list-shared').textContent = owned ? '' : `${list.owner} · ${list.role}`;
+    const share = li.querySelector('.share-list');
+    share.hidden = !owned || !list.owner;
+    share.setAttribute('aria-label', `Share “${list.name}”`);
+    li.querySelector('.delete-list').hidden = !owned;
+    li.querySelector('.rename-list').hidden = list.role === 'viewer';
   }
 
   // The server refuses to delete the only list: its button says why instead.

@@ -11,8 +11,8 @@ what happens inside the trash (a purge, positions shifting) is nobody's news, an
 a todo of a list in the trash (the list's own event says it all). Each trigger wakes the
 listeners with NOTIFY (delivered at commit, never for a rollback).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
