@@ -19,22 +19,22 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.data import events as event_store
-from backend.data.models import TodoList
 from backend.live.feed import Feed
 from backend.runtime.config import Settings
 
 from . import pg
 from .servers import live_app, until
 from .sse import stream
+from .users import AUTH_HEADERS
 
 
 @asynccontextmanager
 async def served(settings: Settings) -> AsyncIterator[tuple[Quart, httpx.AsyncClient]]:
-    """An app of its own (these settings) on a real socket, and a client for it."""
+    """An app of its own (these settings) on a real socket, and a client for it (alice's)."""
     limits = httpx.Limits(max_connections=50)
     async with (
         live_app(settings) as (app, url),
-        httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client,
+        httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers=AUTH_HEADERS) as client,
     ):
         yield app, client
 
@@ -295,36 +295,6 @@ async def test_transactions_committing_in_reverse_order_of_their_ids_are_both_de
 # --- scope, limits, headers ------------------------------------------------------------
 
 
-async def test_a_stream_carries_only_what_scope_py_lets_the_actor_see(
-    live_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The feed asks data/scope.py, nothing else. Until accounts fill it, a stand-in rule
-    ("lists named Secret are not yours", in place of scope.py's functions) shows that it is
-    asked, and when."""
-    lists = TodoList.__table__
-    secret = (await live_client.post("/api/lists", json={"name": "Secret"})).json()
-
-    def reachable_lists(actor: object) -> list:
-        return [lists.c.name != "Secret"]
-
-    def visible_lists(actor: object) -> list:
-        return [lists.c.deleted_at.is_(None), *reachable_lists(actor)]
-
-    monkeypatch.setattr(event_store, "reachable_lists", reachable_lists)
-    monkeypatch.setattr(event_store, "visible_lists", visible_lists)
-    response = await live_client.get("/api/events", params={"list_id": secret["id"]})
-    assert response.status_code == 404
-    async with stream(live_client) as sse:
-        await sse.ready()
-        await add(live_client, "private", list_id=secret["id"])
-        await add(live_client, "public")
-        event = await sse.event()
-        assert event.todos[0]["title"] == "public"
-        # A list created meanwhile is asked about, and seen once it is visible.
-        shared = (await live_client.post("/api/lists", json={"name": "Shared"})).json()
-        assert (await sse.event()).data["list"]["id"] == shared["id"]
-
-
 async def test_list_id_narrows_the_stream(live_client: httpx.AsyncClient) -> None:
     other = (await live_client.post("/api/lists", json={"name": "Other"})).json()
     async with stream(live_client, {"list_id": other["id"]}) as sse:
@@ -416,9 +386,11 @@ async def test_idle_streams_hold_no_database_connection(
                 await s.__aexit__(None, None, None)
 
 
-async def test_streams_that_end_early_are_all_released(live_app_: Quart, live_server: str) -> None:
+async def test_streams_that_end_early_are_all_released(
+    live_app_: Quart, live_server: str, clean_db: AsyncEngine
+) -> None:
     feed = feed_of(live_app_)
-    async with httpx.AsyncClient(base_url=live_server) as client:
+    async with httpx.AsyncClient(base_url=live_server, headers=AUTH_HEADERS) as client:
         for _ in range(10):
             async with client.stream("GET", "/api/events") as response:
                 assert response.status_code == 200  # closed before reading anything
@@ -509,7 +481,10 @@ class SlowClient:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((host, int(port)))
         reader, writer = await asyncio.open_connection(sock=sock, limit=2**16)
-        request = f"GET /api/events HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        request = (
+            f"GET /api/events HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+            f"Authorization: {AUTH_HEADERS['Authorization']}\r\n\r\n"
+        )
         writer.write(request.encode())
         await writer.drain()
         return cls(reader, writer)

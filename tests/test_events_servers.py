@@ -14,19 +14,24 @@ import httpx
 from . import pg
 from .servers import free_port, server
 from .sse import stream
+from .users import bearer
 
 
 async def test_a_change_through_one_server_reaches_streams_on_another(pg_server: str) -> None:
     """Server A (2 workers) and server B (1 worker) share a database. Streams on both, and
-    on both of A's workers, receive a change made through A and one made through B."""
+    on both of A's workers, receive a change made through A and one made through B (with
+    accounts on: one user's token on both servers)."""
     with pg.scratch_database(pg_server, "servers") as url:
         ports = [free_port(), free_port()]
         envs = [{**os.environ, "DATABASE_URL": url, "PORT": str(port)} for port in ports]
         with server(["serve", "--workers", "2"], envs[0]), server(["serve"], envs[1]):
             a, b = (f"http://127.0.0.1:{port}" for port in ports)
             async with AsyncExitStack() as stack:
+                token = await token_of_new_user(a)
                 clients = {
-                    base: await stack.enter_async_context(httpx.AsyncClient(base_url=base))
+                    base: await stack.enter_async_context(
+                        httpx.AsyncClient(base_url=base, headers=bearer(token))
+                    )
                     for base in (a, b)
                 }
                 # Eight streams on A: SO_REUSEPORT spreads them over both of its workers.
@@ -46,6 +51,16 @@ async def test_a_change_through_one_server_reaches_streams_on_another(pg_server:
                 assert await listeners(url) == 3
 
 
+async def token_of_new_user(base: str) -> str:
+    """Signs up "dana" (from the server's own origin, as its pages would); her new token."""
+    async with httpx.AsyncClient(base_url=base, headers={"Origin": base}) as browser:
+        credentials = {"username": "dana", "password": "dana's long secret"}
+        assert (await browser.post("/api/auth/signup", json=credentials)).status_code == 201
+        created = await browser.post("/api/tokens", json={"name": "tests"})
+        assert created.status_code == 201, created.text
+        return created.json()["token"]
+
+
 async def listeners(url: str) -> int:
     conn = await asyncpg.connect(pg.plain(url))
     try:
@@ -62,7 +77,7 @@ async def test_sigterm_ends_every_stream_and_the_server_stops_at_once(pg_server:
     the shutdown ends them (instead of granian killing the worker after 10 s)."""
     with pg.scratch_database(pg_server, "shutdown") as url:
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "PORT": str(port)}
+        env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "AUTH": "off"}
         with server(["serve", "--workers", "2"], env) as proc:
             base = f"http://127.0.0.1:{port}"
             async with httpx.AsyncClient(base_url=base) as client, AsyncExitStack() as stack:

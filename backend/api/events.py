@@ -11,7 +11,8 @@ Last-Event-ID or `?since=` read from the table, a `ready` event whose id is wher
 part begins, and then every new event the actor may see, as the feed hands them out. An id
 the table no longer holds (older than EVENTS_RETENTION) gets a `reset` first: the client
 refetches. A comment every EVENTS_HEARTBEAT keeps proxies from closing an idle stream. An
-idle stream holds no database connection: the history and the scope checks borrow one.
+idle stream holds no database connection (the history borrows one), and deciding who gets
+an event asks the database nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from ..domain.actor import Actor
 from ..domain.schemas import EventQuery, StreamEvent
 from ..edge.problems import Problem, unavailable
 from ..live.feed import Feed, Full, Subscription
-from ..live.scoping import Visibility
 from . import validation
 from .common import answers, not_found
 from .lists import LISTS
@@ -48,9 +48,9 @@ HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",  # nginx: pass each event on at once
 }
-# A batch's frames joined, shared by the streams that send the same batch (most of them):
-# keyed by (host, list filter, first id, last id, length), which names a batch in the feed's
-# order. Cleared when full; it only saves work.
+# A batch's frames joined, shared by the streams that send the same batch: keyed by (host,
+# user, list filter, first id, last id, length), which names a batch in the feed's order and
+# what of it the user gets. Cleared when full; it only saves work.
 _CHUNKS: dict[tuple[Any, ...], bytes] = {}
 CHUNKS_KEPT = 256
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -127,29 +127,13 @@ async def _no_body() -> AsyncIterator[bytes]:
         yield chunk
 
 
-def lists_loader(app: Quart, actor: Actor) -> Callable[[], Awaitable[set[int] | None]]:
-    """How to ask which lists the actor may see (None: all, asked of nobody), in or out of
-    the request."""
-
-    async def load() -> set[int] | None:
-        if events.sees_every_list(actor):
-            return None
-        async with db.outside_request(app, actor) as work:
-            return await events.list_ids_of(work)
-
-    return load
-
-
 class Stream:
     """One client's stream: its place in the fan-out, its scope, and its body."""
 
-    def __init__(
-        self, feed: Feed, sub: Subscription, scope: Visibility, upto: Position, actor: Actor
-    ) -> None:
-        self.feed, self.sub, self.scope, self.upto, self.actor = feed, sub, scope, upto, actor
+    def __init__(self, feed: Feed, sub: Subscription, upto: Position, actor: Actor) -> None:
+        self.feed, self.sub, self.upto, self.actor = feed, sub, upto, actor
         self.app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
-        self.scopes = live.scopes()
-        self.load = lists_loader(self.app, actor)
+        self.audience_key = events.audience_key(actor)
         self.host = request.host_url
         self.todos_base, self.lists_base = TODOS.base_url(), LISTS.base_url()
         self.start = [f"retry: {RETRY_MS}\n\n".encode()]  # what the body begins with
@@ -161,16 +145,12 @@ class Stream:
         cls, feed: Feed, list_id: int | None, since: int | None, resume: Position | None
     ) -> Stream:
         """Join the fan-out (503 past MAX_STREAMS) at the feed's current position."""
-        actor = actors.current()
-        load = lists_loader(current_app._get_current_object(), actor)  # type: ignore[attr-defined]
-        scope = await live.scopes().enter(actor.key, load, feed.position or events.START)
         upto = feed.position or events.START
         try:
             sub = feed.subscribe(list_id, resume)
         except Full as full:
-            live.scopes().leave(actor.key, scope)
             raise unavailable(str(full)) from None
-        stream = cls(feed, sub, scope, upto, actor)
+        stream = cls(feed, sub, upto, actors.current())
         stream.resume = resume
         if since is not None and resume is None:
             stream.start.append(frame("reset", upto.id, {"reason": "expired"}))
@@ -180,7 +160,6 @@ class Stream:
         if not self.released:
             self.released = True
             self.feed.unsubscribe(self.sub)
-            self.scopes.leave(self.actor.key, self.scope)
 
     async def run(self, send: Send, receive: Receive) -> None:
         """The body, on the server's connection, until the client leaves, the server shuts
@@ -226,26 +205,30 @@ class Stream:
             await _send(send, chunk)
 
     async def _frames(self, batch: list[Stored]) -> bytes:
+        """The frames of the batch's events for this stream's user, joined: made once for
+        all the streams of one user that send the same batch."""
         if not batch:
             return b""
-        if self.scope.ids is None:  # every list visible: the same bytes as its neighbours'
-            key = (self.host, self.sub.list_id, batch[0].id, batch[-1].id, len(batch))
-            chunk = _CHUNKS.get(key)
-            if chunk is None:
-                if len(_CHUNKS) >= CHUNKS_KEPT:
-                    _CHUNKS.clear()
-                chunk = _CHUNKS[key] = b"".join([self._frame(event) for event in batch])
-            return chunk
-        allowed = [event for event in batch if await self.scope.allows(event, self.load)]
-        return b"".join([self._frame(event) for event in allowed])
+        who = self.audience_key
+        key = (self.host, who, self.sub.list_id, batch[0].id, batch[-1].id, len(batch))
+        chunk = _CHUNKS.get(key)
+        if chunk is None:
+            if len(_CHUNKS) >= CHUNKS_KEPT:
+                _CHUNKS.clear()
+            mine = [(event, event.audience.get(who)) for event in batch]
+            chunk = _CHUNKS[key] = b"".join([self._frame(e, role) for e, role in mine if role])
+        return chunk
 
-    def _frame(self, event: Stored) -> bytes:
-        cached = event.frames.get(self.host)
+    def _frame(self, event: Stored, role: str) -> bytes:
+        """An event's frame, shared by every stream of the worker that sends it with the
+        same base URL (and, for a list's state, the same role)."""
+        key = (self.host, role if "list" in event.payload else None)
+        cached = event.frames.get(key)
         if cached is None:
-            cached = event.frames[self.host] = frame(event.kind, event.id, self._body(event))
+            cached = event.frames[key] = frame(event.kind, event.id, self._body(event, role))
         return cached
 
-    def _body(self, event: Stored) -> dict[str, Any]:
+    def _body(self, event: Stored, role: str) -> dict[str, Any]:
         body: dict[str, Any] = {
             "id": event.id,
             "kind": event.kind,
@@ -255,8 +238,9 @@ class Stream:
         }
         if "todos" in body:
             body["todos"] = [TODOS.body(_times(state), self.todos_base) for state in body["todos"]]
-        if "list" in body:
-            body["list"] = LISTS.body(_times(body["list"]), self.lists_base)
+        if "list" in body:  # the recipient's role, as a list's JSON always has it
+            state = {**_times(body["list"]), "role": role}
+            body["list"] = LISTS.body(state, self.lists_base)
         return body
 
 

@@ -1,14 +1,15 @@
-"""The change feed's table: reads for delivery, resumption and scoping; retention.
+"""The change feed's table: reads for delivery and resumption; retention.
 
-Triggers write the events (migration 0006); nothing here does. The order of delivery is
-(xid, id), and only events of transactions older than every running one are final: why,
-in backend/live/feed.py. The feed's own queries run on its dedicated asyncpg connection
-(outside any request); a stream's reads run in its request's unit of work.
+Triggers write the events (migration 0006); nothing here does. Each event names its
+audience: who could see its list when it was written, with their role; a stream sends it to
+them only. The order of delivery is (xid, id), and only events of transactions older than
+every running one are final: why, in backend/live/feed.py. The feed's own queries run on its
+dedicated asyncpg connection (outside any request); a stream's history is read for its
+actor, on a connection borrowed for one query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -17,10 +18,9 @@ import orjson
 from sqlalchemy import Text, cast, exists, func, literal_column, select, tuple_
 
 from ..domain.actor import Actor
-from . import Row
 from .db import Work
 from .models import Event, TodoList
-from .scope import reachable_lists, visible_lists
+from .scope import visible_lists
 
 events = Event.__table__
 lists = TodoList.__table__
@@ -51,9 +51,11 @@ class Stored:
     list_id: int | None
     payload: dict[str, Any]
     at: str  # ISO 8601, as the API writes times
-    # Its SSE frame per base URL, made by the first stream that sends it and shared by all
-    # the others of the worker (one render per event, not one per stream).
-    frames: dict[str, bytes] = field(default_factory=dict)
+    audience: dict[str, str]  # user id (as text) -> role: who may receive it
+    # Its SSE frame per (base URL, role in a list's state), made by the first stream that
+    # sends it and shared by all the others of the worker (one render per event, not one
+    # per stream).
+    frames: dict[tuple[str, str | None], bytes] = field(default_factory=dict)
     position: Position = START  # (xid, id), set once: compared for every stream
 
     def __post_init__(self) -> None:
@@ -62,7 +64,10 @@ class Stored:
 
 def _stored(row: Any) -> Stored:
     e = orjson.loads(row["event"])  # the row as JSON text: one parse, no per-column codecs
-    return Stored(e["id"], e["xid"], e["kind"], e["list_id"], e["payload"], e["created_at"])
+    audience = e["audience"] or {}
+    return Stored(
+        e["id"], e["xid"], e["kind"], e["list_id"], e["payload"], e["created_at"], audience
+    )
 
 
 # --- the feed's connection -----------------------------------------------------------------
@@ -136,39 +141,28 @@ async def position_of(work: Work, event_id: int) -> Position | None:
     return None if row is None else Position(row["xid"], row["id"])
 
 
+def audience_key(actor: Actor) -> str:
+    """How an event's audience names the actor."""
+    return str(actor.user_id)
+
+
 async def between(
     work: Work, after: Position, upto: Position, list_id: int | None, limit: int
 ) -> list[Stored]:
-    """Up to `limit` events after `after` and up to `upto`, in delivery order."""
+    """Up to `limit` of the events for the actor after `after` and up to `upto`, in
+    delivery order."""
     key = tuple_(events.c.xid, events.c.id)
     as_json = cast(func.to_jsonb(literal_column("events")), Text).label("event")
     stmt = (
         select(as_json)
         .where(key > tuple_(*after), key <= tuple_(*upto))
+        .where(events.c.audience.has_key(audience_key(work.actor)))
         .order_by(events.c.xid, events.c.id)
         .limit(limit)
     )
     if list_id is not None:
         stmt = stmt.where(events.c.list_id == list_id)
     return [_stored(r) for r in await work.rows(stmt)]
-
-
-# A stream is scoped by whose lists they are (scope.py's reachable lists), not by the trash:
-# a list's trip to the trash and back are events its people must get. The triggers already
-# keep quiet about the todos of a list in the trash.
-
-
-def sees_every_list(actor: Actor) -> bool:
-    """True when scope.py puts no condition on the actor's lists (no accounts): nothing to
-    ask the database."""
-    return not reachable_lists(actor)
-
-
-async def list_ids_of(work: Work) -> set[int]:
-    """The ids of the actor's lists (in the trash or not)."""
-    stmt = select(lists.c.id).where(*reachable_lists(work.actor))
-    rows: Sequence[Row] = await work.rows(stmt)
-    return {row["id"] for row in rows}
 
 
 async def list_visible(work: Work, list_id: int) -> bool:

@@ -284,3 +284,6 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
     )
+    # Who may receive it: {"<user id>": "owner" | "editor" | "viewer"}, as the list's owner
+    # and members were when it was written (None: nobody, the feed's first event).
+    audience: Mapped[dict[str, str] | None] = mapped_column(JSONB)

@@ -20,9 +20,8 @@ from quart import Quart, current_app
 from ..runtime.config import Settings, asyncpg_url
 from .feed import Feed
 from .handoff import STREAM, Handoff
-from .scoping import Scopes
 
-__all__ = ["STREAM", "feed", "hand_off_streams", "init_app", "scopes"]
+__all__ = ["STREAM", "feed", "hand_off_streams", "init_app"]
 
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -35,7 +34,6 @@ def init_app(app: Quart, settings: Settings) -> None:
         dsn = asyncpg_url(settings.database_url).replace("+asyncpg", "", 1)
         feed = Feed(dsn, settings)
         app.extensions["live_feed"] = feed
-        app.extensions["live_scopes"] = Scopes()
         feed.start()
         app.extensions["live_signals_undo"] = _end_streams_on_shutdown_signal(feed)
 
@@ -53,10 +51,6 @@ def hand_off_streams(app: Quart) -> None:
 
 def feed() -> Feed:
     return current_app.extensions["live_feed"]
-
-
-def scopes() -> Scopes:
-    return current_app.extensions["live_scopes"]
 
 
 def _end_streams_on_shutdown_signal(feed: Feed) -> Callable[[], None]:
