@@ -415,15 +415,19 @@ EventKind = Literal[
     "list.created",
     "list.updated",
     "list.deleted",
+    "membership.added",
+    "membership.updated",
+    "membership.removed",
 ]
 
 
 class StreamEvent(BaseModel):
     """One event of the live feed as `text/event-stream` frames it: `event:` its kind, `id:`
     the place to resume after it, `data:` JSON with `id`, `kind`, `list_id`, `at` and the
-    change: `todos` (their states; for a deletion, the last ones), `list` (its state), or,
-    past 100 todos, `refetch: true` and `count`. `ready` begins the live part, `reset` means
-    "refetch everything"."""
+    change: `todos` (their states; for a deletion, the last ones), `list` (its state, with
+    the recipient's `role`), `member` (`username` and `role`: a list shared, a role changed,
+    a sharing ended), or, past 100 todos, `refetch: true` and `count`. `ready` begins the
+    live part, `reset` means "refetch everything"."""
 
     model_config = examples(
         {

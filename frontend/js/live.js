@@ -14,6 +14,7 @@ const EVENTS_URL = '/api/events';
 export const KINDS = [
   'todos.created', 'todos.updated', 'todos.deleted',
   'list.created', 'list.updated', 'list.deleted',
+  'membership.added', 'membership.updated', 'membership.removed',
 ];
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 30000;

@@ -273,6 +273,7 @@ async function start() {
     return;
   }
   signIn.hide();
+  store.username = me.username; // (its shared lists come and go as they are shared)
   if (me.username) userMenu.show(me.username); // none for AUTH=off's implicit user
   if (routing) {
     store.place = { view: null, listId: null, q: '' }; // signed in again: load afresh

@@ -79,6 +79,7 @@ export class Store {
     this.tombstones = new Map(); // id -> version of deleted todos: older events bring none back
     this.unknown = new Map(); // todos first seen in an event while an add of ours was on its way
     this.timers = new Map(); // list id (or 'place') -> a refetch to come
+    this.username = null; // who is signed in (null: AUTH=off's implicit user)
   }
 
   // --- observers -------------------------------------------------------------
@@ -164,10 +165,10 @@ export class Store {
 
   // A list this page still shows was deleted elsewhere: drop it and say so in words
   // (`consequence`: what it meant for the user's change).
-  listGone(id, consequence = '') {
+  listGone(id, consequence = '', what = 'was deleted on another device') {
     const list = this.lists.find((l) => l.id === id);
     const name = list ? `The list ${quoted(list.name)}` : 'This list';
-    this.fail(`${name} was deleted on another device${consequence}.`);
+    this.fail(`${name} ${what}${consequence}.`);
     if (!list) return;
     this.lists = this.lists.filter((l) => l !== list);
     this.emit();
@@ -677,6 +678,10 @@ export class Store {
       this.applyList(event.kind, event.list);
       return;
     }
+    if (event.kind.startsWith('membership.')) {
+      this.applyMembership(event);
+      return;
+    }
     const here = event.list_id === this.listId;
     if (!here) this.later(event.list_id, () => this.fetchCounts(event.list_id));
     if (!this.showsWholeList) {
@@ -739,10 +744,39 @@ export class Store {
       else this.lists = this.lists.filter((l) => l !== list);
     } else if (list) {
       if (incoming.version > list.version) Object.assign(list, incoming);
-    } else if (!this.lists.some((l) => l.id === null && l.name === incoming.name)) {
-      // (A list of ours on its way has the same name: names are unique, so it is ours.)
+    } else if (!this.lists.some((l) => l.id === null && l.name === incoming.name
+        && incoming.role === 'owner')) {
+      // (A list of ours on its way has the same name: an owner's names are unique, so it
+      // is ours.)
       this.lists = [...this.lists, { ...incoming, key: String(incoming.id) }].sort(byId);
     }
+  }
+
+  // A list shared with this user, their role on it changed, or the sharing ended: the
+  // sidebar follows. (Who else a list is shared with changes nothing on screen.)
+  applyMembership(event) {
+    if (this.username === null || event.member.username !== this.username) return;
+    const id = event.list_id;
+    if (event.kind !== 'membership.removed') {
+      this.later(`list ${id}`, () => this.fetchList(id), 0); // its counts, owner and role
+    } else if (id === this.listId) {
+      queueMicrotask(() => this.listGone(id, '', 'is no longer shared with you'));
+    } else {
+      this.lists = this.lists.filter((l) => l.id !== id);
+    }
+  }
+
+  async fetchList(id) {
+    try {
+      const fresh = await this.api.lists.get(id);
+      const list = this.lists.find((l) => l.id === id);
+      if (list) Object.assign(list, fresh);
+      else this.lists = [...this.lists, { ...fresh, key: String(fresh.id) }].sort(byId);
+    } catch (error) {
+      if (error.status !== 404) return;
+      this.lists = this.lists.filter((l) => l.id !== id); // taken away again meanwhile
+    }
+    this.emit();
   }
 
   // Runs `task` once after a burst of calls with the same key.
