@@ -1,10 +1,13 @@
 """The live feed under load: N event streams on one worker while writers make changes.
 
     .venv/bin/python bench/live.py [--streams 1000] [--writers 4] [--seconds 20] [--probes 100]
-                                   [--profile FILE]
+                                   [--auth on|off] [--users 1] [--profile FILE]
 
 Starts `todoapp serve` (granian, 1 worker) on DATABASE_URL, else on a throw-away embedded
-PostgreSQL, and measures in this order:
+PostgreSQL. With --auth on (the default, as the server's) it signs up a user whose access
+token the writers and the streams send; with --users N the streams are spread over N users,
+the writers' list shared with the N-1 others (as viewers), so that every stream receives
+every change. Then it measures, in this order:
 
 1. the writers alone: closed-loop PATCHes that toggle a todo each (one change, one event
    each), for --seconds: req/s;
@@ -67,14 +70,15 @@ class StreamStats:
 class StreamClient(asyncio.Protocol):
     """One GET /api/events; counts events; a probe also parses them for their delay."""
 
-    def __init__(self, stats: StreamStats, probe: bool, host: str, path: str) -> None:
+    def __init__(self, stats: StreamStats, probe: bool, host: str, path: str, headers: str) -> None:
         self.stats, self.probe, self.host, self.path = stats, probe, host, path
+        self.headers = headers  # extra header lines (credentials), each ending in CRLF
         self.opened: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.head = b""  # what came before `ready`
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        request = f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n"
+        request = f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n{self.headers}\r\n"
         transport.write(request.encode())
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -111,20 +115,28 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def streams_main(url: str, path: str, count: int, probes: int, conn: Any) -> None:
+def streams_main(
+    url: str, path: str, count: int, probes: int, tokens: list[str | None], conn: Any
+) -> None:
     import uvloop
 
-    uvloop.run(_streams(url, path, count, probes, conn))
+    uvloop.run(_streams(url, path, count, probes, tokens, conn))
 
 
-async def _open(host: str, port: int, path: str, stats: StreamStats, probe: bool, gate: Any) -> int:
+def _auth_header(token: str | None) -> str:
+    return "" if token is None else f"Authorization: Bearer {token}\r\n"
+
+
+async def _open(
+    host: str, port: int, path: str, stats: StreamStats, probe: bool, headers: str, gate: Any
+) -> int:
     """Open one stream (at most `gate` opening at once, like clients arriving over a few
     seconds); retries a refused one. Returns how many tries it took."""
     loop = asyncio.get_running_loop()
     async with gate:
         for tries in range(1, 100):
             _, client = await loop.create_connection(
-                lambda: StreamClient(stats, probe, host, path), host, port
+                lambda: StreamClient(stats, probe, host, path, headers), host, port
             )
             if await client.opened:
                 return tries
@@ -132,15 +144,19 @@ async def _open(host: str, port: int, path: str, stats: StreamStats, probe: bool
     raise SystemExit("a stream could not be opened")
 
 
-async def _streams(url: str, path: str, count: int, probes: int, conn: Any) -> None:
+async def _streams(
+    url: str, path: str, count: int, probes: int, tokens: list[str | None], conn: Any
+) -> None:
     host, port = url.removeprefix("http://").split(":")
     loop = asyncio.get_running_loop()
     every = max(1, count // max(probes, 1))
     stats = [StreamStats() for _ in range(count)]
     gate = asyncio.Semaphore(50)
-    tries = await asyncio.gather(
-        *(_open(host, int(port), path, s, i % every == 0, gate) for i, s in enumerate(stats))
-    )
+    opening = [
+        _open(host, int(port), path, s, i % every == 0, _auth_header(tokens[i % len(tokens)]), gate)
+        for i, s in enumerate(stats)
+    ]
+    tries = await asyncio.gather(*opening)
     conn.send({"refused": sum(tries) - count})
     while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
         if command == "reset":
@@ -159,10 +175,12 @@ async def _streams(url: str, path: str, count: int, probes: int, conn: Any) -> N
 class Streams:
     """The child process holding the streams, driven through a pipe."""
 
-    def __init__(self, url: str, path: str, count: int, probes: int) -> None:
+    def __init__(
+        self, url: str, path: str, count: int, probes: int, tokens: list[str | None]
+    ) -> None:
         self.conn, child = mp.Pipe()
         self.process = mp.get_context("spawn").Process(
-            target=streams_main, args=(url, path, count, probes, child)
+            target=streams_main, args=(url, path, count, probes, tokens, child)
         )
 
     async def ask(self, command: str | None = None) -> Any:
@@ -247,11 +265,41 @@ async def writers_phase(
     return {"req_s": req_s, "cpu_cores": cpu, "seconds": elapsed}
 
 
+async def new_user(url: str, name: str) -> str:
+    """Sign up `name` (from the server's own origin, as its pages do); a new access token."""
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers={"Origin": url}) as browser:
+        password = {"username": name, "password": f"{name}'s long bench secret"}
+        (await browser.post("/api/auth/signup", json=password)).raise_for_status()
+        created = await browser.post("/api/tokens", json={"name": "bench"})
+        created.raise_for_status()
+        return created.json()["token"]
+
+
+async def stream_tokens(args: argparse.Namespace, url: str) -> list[str | None]:
+    """The writers' token first, then one per other user of the streams (None: AUTH=off)."""
+    if args.auth == "off":
+        return [None]
+    tokens = [await new_user(url, "bench")]
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=bearer(tokens[0])) as owner:
+        inbox = (await owner.get("/api/lists")).json()[0]["id"]
+        for i in range(1, args.users):
+            tokens.append(await new_user(url, f"bench{i}"))
+            member = f"/api/lists/{inbox}/members/bench{i}"
+            (await owner.put(member, json={"role": "viewer"})).raise_for_status()
+    return tokens
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
 async def measure(args: argparse.Namespace, url: str, server_pid: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     worker = max(p for p in rss_mib(server_pid) if p != server_pid)
     pids: dict[str, list[int]] = {"worker": [worker], "postgres": postgres_pids()}
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    tokens = await stream_tokens(args, url)
+    headers = bearer(tokens[0])
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as client:
         todos = [
             (await client.post("/api/todos", json={"title": f"bench {i}"})).json()["id"]
             for i in range(args.writers)
@@ -260,7 +308,7 @@ async def measure(args: argparse.Namespace, url: str, server_pid: int) -> dict[s
         await write_for(client, todos, 3)  # warm-up
         result["alone"] = await writers_phase("writers alone", client, todos, args.seconds, pids)
         rss_before = worker_rss_kib(server_pid)
-        async with Streams(url, "/api/events", args.streams, args.probes) as streams:
+        async with Streams(url, "/api/events", args.streams, args.probes, tokens) as streams:
             result["refused_while_opening"] = streams.opened["refused"]
             await asyncio.sleep(3)  # let the worker settle before sampling its memory
             rss_after = worker_rss_kib(server_pid)
@@ -279,7 +327,8 @@ async def measure(args: argparse.Namespace, url: str, server_pid: int) -> dict[s
             report = await streams.ask("report")
             del pids["stream clients"]
         phase.update(delivery(report, phase["seconds"]))
-        async with Streams(url, f"/api/events?list_id={other}", args.streams, 0):
+        # (the writers' user's streams: a list only they see)
+        async with Streams(url, f"/api/events?list_id={other}", args.streams, 0, tokens[:1]):
             result["streams_of_another_list"] = await writers_phase(
                 "writers, streams open on another list", client, todos, args.seconds, pids
             )
@@ -356,6 +405,7 @@ def main(args: argparse.Namespace) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, DATABASE_URL=database_url, WORKERS="1", LOG_LEVEL="WARNING")
+    env["AUTH"] = args.auth
     env["MAX_STREAMS"] = str(max(args.streams + 10, 2000))
     proc = subprocess.Popen(
         [str(REPO / ".venv/bin/todoapp"), "serve", "--port", str(port)],
@@ -390,5 +440,7 @@ if __name__ == "__main__":
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--probes", type=int, default=100)
+    parser.add_argument("--auth", choices=["on", "off"], default="on")
+    parser.add_argument("--users", type=int, default=1, help="users the streams belong to")
     parser.add_argument("--profile", help="py-spy's samples of the worker with the streams")
     raise SystemExit(main(parser.parse_args()))

@@ -9,6 +9,7 @@ alice (`live_client`) owns list 1; bob signs up in each test. Every read has a d
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -154,3 +155,22 @@ async def test_auth_off_streams_carry_the_implicit_users_changes(
         assert inbox.kind == "list.created" and inbox.data["list"]["owner"] is None
         event = await sse.event()
         assert event.todos[0]["id"] == todo["id"]
+
+
+async def test_a_stream_ends_at_the_heartbeat_after_its_token_is_revoked(
+    settings: Settings, anonymous: httpx.AsyncClient
+) -> None:
+    token = await signup(anonymous, "bob")
+    tokens = (await anonymous.get("/api/tokens")).json()
+    (made,) = [t for t in tokens if t["name"] == "tests"]
+    async with (
+        live_app(replace(settings, events_heartbeat=0.05)) as (_, url),
+        httpx.AsyncClient(base_url=url, headers=bearer(token), timeout=30) as bob,
+        stream(bob) as sse,
+    ):
+        await sse.ready()
+        assert (await sse.next()).kind == "comment"  # alive, and checked, at each heartbeat
+        revoked = await bob.delete(f"/api/tokens/{made['id']}")
+        assert revoked.status_code == 204
+        await sse.end()  # (at most a keep-alive or two before it)
+        assert (await bob.get("/api/events")).status_code == 401

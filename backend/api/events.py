@@ -10,7 +10,8 @@ A body starts with `retry:`, then (when resuming) the events after the client's
 Last-Event-ID or `?since=` read from the table, a `ready` event whose id is where the live
 part begins, and then every new event the actor may see, as the feed hands them out. An id
 the table no longer holds (older than EVENTS_RETENTION) gets a `reset` first: the client
-refetches. A comment every EVENTS_HEARTBEAT keeps proxies from closing an idle stream. An
+refetches. A comment every EVENTS_HEARTBEAT keeps proxies from closing an idle stream; at
+each, the stream checks that its credential still holds, and ends if not. An
 idle stream holds no database connection (the history borrows one), and deciding who gets
 an event asks the database nothing.
 """
@@ -24,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from quart import Blueprint, Quart, Response, current_app, request
+from quart import Blueprint, Quart, Response, current_app, g, request
 
 from .. import live
 from ..data import db, events
@@ -32,6 +33,7 @@ from ..data.events import Position, Stored
 from ..domain import actor as actors
 from ..domain.actor import Actor
 from ..domain.schemas import EventQuery, StreamEvent
+from ..edge import auth
 from ..edge.problems import Problem, unavailable
 from ..live.feed import Feed, Full, Subscription
 from . import validation
@@ -53,6 +55,9 @@ HEADERS = {
 # what of it the user gets. Cleared when full; it only saves work.
 _CHUNKS: dict[tuple[Any, ...], bytes] = {}
 CHUNKS_KEPT = 256
+# Credential checks at heartbeats at once per worker: they share the connection pool with
+# the requests (and the credential cache, so that a user's streams ask once).
+_CHECKS = asyncio.Semaphore(2)
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -134,6 +139,7 @@ class Stream:
         self.feed, self.sub, self.upto, self.actor = feed, sub, upto, actor
         self.app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
         self.audience_key = events.audience_key(actor)
+        self.credential: tuple[str, bytes] | None = g.get("credential")  # None: AUTH=off
         self.host = request.host_url
         self.todos_base, self.lists_base = TODOS.base_url(), LISTS.base_url()
         self.start = [f"retry: {RETRY_MS}\n\n".encode()]  # what the body begins with
@@ -198,11 +204,26 @@ class Stream:
                 position = self.feed.position or self.upto
                 await _send(send, frame("reset", position.id, {"reason": "too far behind"}))
                 return
+            beat, sub.beat = sub.beat, False
+            if beat and not await self._still_signed_in():
+                return  # signed out, token revoked: its reconnection gets a 401
             chunk = await self._frames(sub.take())
-            if not chunk and sub.beat:
+            if not chunk and beat:
                 chunk = b": keep-alive\n\n"
-            sub.beat = False
             await _send(send, chunk)
+
+    async def _still_signed_in(self) -> bool:
+        """At a heartbeat: does the credential that opened the stream still name its user?
+        (Sign-out, a revoked token, a deleted account end a stream within a heartbeat.) A
+        failed look-up (the database away) keeps the stream: its events wait in the table."""
+        if self.credential is None:
+            return True
+        try:
+            async with _CHECKS, self.app.app_context():
+                user_id = await auth.user_of(*self.credential)
+        except Exception:
+            return True
+        return user_id == self.actor.user_id
 
     async def _frames(self, batch: list[Stored]) -> bytes:
         """The frames of the batch's events for this stream's user, joined: made once for
