@@ -44,6 +44,9 @@ async def test_renaming_a_list_deleted_elsewhere(
     work = await make_list(live_client, "Work")
     await without_live_updates(page)
     await page.reload()
+    # Loaded: the lists came before the change elsewhere (the load event does not wait).
+    await expect(page.locator(".lists li", has_text="Work")).to_be_visible()
+    await settled(page)
     (await live_client.delete(f"/api/lists/{work}")).raise_for_status()
     item = page.locator(".lists li", has_text="Work")
     await item.locator(".rename-list").click()
@@ -61,6 +64,9 @@ async def test_moving_a_todo_to_a_list_deleted_elsewhere(
     work = await make_list(live_client, "Work")
     await without_live_updates(page)
     await page.reload()
+    # Loaded: the lists came before the change elsewhere (the load event does not wait).
+    await expect(page.locator(".lists li", has_text="Work")).to_be_visible()
+    await settled(page)
     await add_todos(page, "report")
     (await live_client.delete(f"/api/lists/{work}")).raise_for_status()
     handle = todo_items(page).first.locator(".drag-handle")
