@@ -152,11 +152,12 @@ class Stream:
     ) -> Stream:
         """Join the fan-out (503 past MAX_STREAMS) at the feed's current position."""
         upto = feed.position or events.START
+        actor = actors.current()
         try:
-            sub = feed.subscribe(list_id, resume)
+            sub = feed.subscribe(events.audience_key(actor), list_id, resume)
         except Full as full:
             raise unavailable(str(full)) from None
-        stream = cls(feed, sub, upto, actors.current())
+        stream = cls(feed, sub, upto, actor)
         stream.resume = resume
         if since is not None and resume is None:
             stream.start.append(frame("reset", upto.id, {"reason": "expired"}))
@@ -236,6 +237,7 @@ class Stream:
         if chunk is None:
             if len(_CHUNKS) >= CHUNKS_KEPT:
                 _CHUNKS.clear()
+            # (the live part's are the user's already: the subscription kept them)
             mine = [(event, event.audience.get(who)) for event in batch]
             chunk = _CHUNKS[key] = b"".join([self._frame(e, role) for e, role in mine if role])
         return chunk

@@ -29,11 +29,13 @@ the feed reconnects with a backoff and catches up from where it was. Every heart
 it also reads the table (in case a notification was missed), sends the streams their
 keep-alive and prunes expired events (EVENTS_RETENTION).
 
-Fan-out: each read hands its batch to every subscription, which wakes its stream (the body
-running in live/handoff.py) with a bare future. A wake-up costs far more than the events it
-carries, so when changes come fast the reads are paced (PACE_PER_STREAM per open stream, at
-most PACE_MAX): each wake-up then carries a batch, and a stream's frames are joined once per
-batch for all the streams that send the same one (api/events.py). A stream that falls
+Fan-out: each read hands its batch to every subscription, which keeps the events its user
+may receive (the event's audience names them: data/events.py) and, if there are any, wakes
+its stream (the body running in live/handoff.py) with a bare future; a stream with nothing
+new is not woken. A wake-up costs far more than the events it carries, so when changes come
+fast the reads are paced (PACE_PER_STREAM per open stream, at most PACE_MAX): each wake-up
+then carries a batch, and a stream's frames are joined once per batch for all the streams of
+its user that send the same one (api/events.py). A stream that falls
 EVENTS_QUEUE events behind (its client reads too slowly) is dropped from the fan-out at once;
 nobody else waits for it.
 """
@@ -72,9 +74,20 @@ class Subscription:
     Waking it is a bare future's result (no asyncio.Event: at 1,000 streams, what a wake-up
     costs is most of what an event costs)."""
 
-    __slots__ = ("after", "beat", "closed", "limit", "list_id", "overflowed", "pending", "waiter")
+    __slots__ = (
+        "after",
+        "beat",
+        "closed",
+        "limit",
+        "list_id",
+        "overflowed",
+        "pending",
+        "waiter",
+        "who",
+    )
 
-    def __init__(self, list_id: int | None, after: Position | None, limit: int) -> None:
+    def __init__(self, who: str, list_id: int | None, after: Position | None, limit: int) -> None:
+        self.who = who  # the user, as events' audiences name them: only their events come
         self.list_id = list_id
         # A client ahead of this worker's feed: its events up to here are skipped.
         self.after = after
@@ -89,10 +102,11 @@ class Subscription:
             batch = [e for e in batch if e.position > self.after]
             if batch:
                 self.after = None  # what comes later is later still
-        if self.list_id is None:
-            self.pending += batch  # the common case: no event to look at
-        else:
-            self.pending += [e for e in batch if e.list_id == self.list_id]
+        who, list_id = self.who, self.list_id
+        mine = [e for e in batch if who in e.audience and (list_id is None or e.list_id == list_id)]
+        if not mine:
+            return True  # nothing for it: not even woken
+        self.pending += mine
         if len(self.pending) > self.limit:
             self.pending = []  # its memory goes now; the stream sends `reset` and ends
             self.overflowed = True
@@ -150,15 +164,16 @@ class Feed:
 
     # --- streams ----------------------------------------------------------------------
 
-    def subscribe(self, list_id: int | None, after: Position | None) -> Subscription:
-        """Join the fan-out at the current position; events after it (and after `after`,
-        when the client is ahead of this worker) come through the subscription."""
+    def subscribe(self, who: str, list_id: int | None, after: Position | None) -> Subscription:
+        """Join the fan-out at the current position; the events for `who` (of `list_id`)
+        after it (and after `after`, when the client is ahead of this worker) come through
+        the subscription."""
         if self.closing or self.position is None:
             raise Full("This server is shutting down; reconnect shortly.")
         if self.streams >= self.settings.max_streams:
             raise Full("Too many event streams are open here; retry shortly.")
         ahead = after if after is not None and after > self.position else None
-        sub = Subscription(list_id, ahead, self.settings.events_queue)
+        sub = Subscription(who, list_id, ahead, self.settings.events_queue)
         self.subscriptions.add(sub)
         self.streams += 1
         return sub
