@@ -56,11 +56,8 @@ async def create_list(data: ListCreate) -> Response:
     return LISTS.one(row, 201)
 
 
-@bp.get("/<id:list_id>")
-@answers(ListOut, 404, 503)
-async def get_list(list_id: int) -> Response:
-    """One list, with its ETag (which covers its counts)."""
-    return await LISTS.read(store.get_list, list_id)
+get_list = LISTS.reader("get_list", store.get_list, "One list, with its ETag (and counts).")
+bp.get("/<id:list_id>")(get_list)
 
 
 @bp.patch("/<id:list_id>")

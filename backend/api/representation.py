@@ -22,7 +22,7 @@ from ..domain.schemas import Source
 from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination
-from .common import not_found
+from .common import answers, not_found
 from .conditional import not_modified, precondition_failed
 
 
@@ -76,6 +76,20 @@ class Representation:
         if row is None:
             raise self.missing(item_id)
         return not_modified(self.etag(row)) or self.one(row)
+
+    def reader(
+        self, name: str, load: Callable[[Work, int], Awaitable[Row | None]], doc: str
+    ) -> Callable[..., Awaitable[Response]]:
+        """The view of a GET-one route (named `name`, documented by `doc`); the route's
+        only path parameter is the item's id."""
+
+        async def view(**path: int) -> Response:
+            (item_id,) = path.values()
+            return await self.read(load, item_id)
+
+        view.__name__ = view.__qualname__ = name
+        view.__doc__ = doc
+        return answers(self.model, 404, 503)(view)
 
     def missing(self, item_id: int) -> Problem:
         return not_found(self.kind, item_id)

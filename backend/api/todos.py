@@ -215,11 +215,8 @@ async def restore_todos(data: TodoIds) -> Response:
     return TODOS.many(rows)
 
 
-@bp.get("/<id:todo_id>")
-@answers(TodoOut, 404, 503)
-async def get_todo(todo_id: int) -> Response:
-    """One todo, with its ETag."""
-    return await TODOS.read(store.get_todo, todo_id)
+get_todo = TODOS.reader("get_todo", store.get_todo, "One todo, with its ETag.")
+bp.get("/<id:todo_id>")(get_todo)
 
 
 @bp.patch("/<id:todo_id>")

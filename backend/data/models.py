@@ -152,6 +152,11 @@ def in_trash(table: str) -> Index:
     )
 
 
+def unique_outside_trash(name: str, *columns: str) -> Index:
+    """A UNIQUE over the rows outside the trash: a deleted row's values are free at once."""
+    return Index(name, *columns, unique=True, postgresql_where=text("deleted_at IS NULL"))
+
+
 # Sorting by due date puts todos without one last, in both directions: the sort key is the
 # date with a missing one read as +infinity (ascending) or -infinity (descending).
 DUE_LAST = text("'infinity'::date")
@@ -164,13 +169,7 @@ class TodoList(Timestamps, Versioned, Trashable, Base):
         length_between_1_and(NAME_MAX, "name", "todo_lists_name_check"),
         # Names are unique per owner among the lists not in the trash (a deleted list's name
         # is free at once); this index also finds an owner's lists.
-        Index(
-            "todo_lists_owner_id_name_key",
-            "owner_id",
-            "name",
-            unique=True,
-            postgresql_where=text("deleted_at IS NULL"),
-        ),
+        unique_outside_trash("todo_lists_owner_id_name_key", "owner_id", "name"),
         in_trash("todo_lists"),
     )
 

@@ -223,7 +223,15 @@ class Patch(Input):
         return value
 
 
-class TodoCreate(Input):
+class TodoDetails(Input):
+    """A todo's optional details, the same when it is created and when it changes (null
+    clears them)."""
+
+    due: Due | None = None
+    notes: Notes | None = None
+
+
+class TodoCreate(TodoDetails):
     """A new todo: without `list_id` in the default list, without `order` at its end."""
 
     model_config = examples({"title": "Buy milk"}, {"title": "Call mom", "order": 1, "list_id": 2})
@@ -231,8 +239,6 @@ class TodoCreate(Input):
     completed: StrictBool = False
     order: Order | None = None
     list_id: Id | None = None
-    due: Due | None = None
-    notes: Notes | None = None
 
 
 TodoCreateMany = Annotated[list[TodoCreate], Field(min_length=1, max_length=MAX_BULK)]
@@ -244,7 +250,7 @@ class NewTodos(RootModel[TodoCreate | TodoCreateMany]):
     model_config = examples({"title": "Buy milk"}, [{"title": "Eggs"}, {"title": "Bread"}])
 
 
-class TodoUpdate(Patch):
+class TodoUpdate(Patch, TodoDetails):
     """The fields to change; `order` and `list_id` move the todo; null clears `due` and
     `notes`."""
 
@@ -255,8 +261,6 @@ class TodoUpdate(Patch):
     completed: StrictBool | Absent = None
     order: Order | Absent = None
     list_id: Id | Absent = None
-    due: Due | None = None
-    notes: Notes | None = None
 
 
 class TodoIds(Input):

@@ -53,29 +53,15 @@ async def _send(filename: str) -> Response:
     return await send_static(FRONTEND_DIR, filename)
 
 
-async def _index() -> Response:
-    return await _send("index.html")
-
-
+# The app's places (js/router.js): one page, which reads its path.
 @bp.get("/")
-@hide
-async def index() -> Response:
-    return await _index()
-
-
 @bp.get("/lists/<id:list_id>")
-@hide
-async def list_page(list_id: int) -> Response:
-    return await _index()
-
-
-# The app's views across lists (js/router.js): the same page, which reads its path.
 @bp.get("/today")
 @bp.get("/upcoming")
 @bp.get("/search")
 @hide
-async def view_page() -> Response:
-    return await _index()
+async def index(list_id: int | None = None) -> Response:
+    return await _send("index.html")
 
 
 @bp.get("/static/<path:filename>")

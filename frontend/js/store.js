@@ -29,6 +29,14 @@ const byOrder = (a, b) => (a.order - b.order) || ((a.id ?? Infinity) - (b.id ?? 
 const undated = '9999-99-99'; // sorts after every date, as the server's sort=due
 const byDue = (a, b) => (a.due || undated).localeCompare(b.due || undated) || byOrder(a, b);
 
+// The todos a place loaded, then those the user added while it loaded: the server may
+// have read the list before such an add committed, and the new todo must not vanish. One
+// it did read stays the user's own item (it may have changes on the way).
+function withAdded(loaded, added) {
+  const ids = new Set(added.map((t) => t.id));
+  return [...loaded.filter((t) => !ids.has(t.id)), ...added];
+}
+
 // Waits until these todos have no request queued or on its way (a queue can grow while
 // we wait: a create's answer may add the change made in the meantime).
 async function settle(items) {
@@ -197,7 +205,7 @@ export class Store {
       const signal = this.searching?.signal;
       const found = await Promise.all(wanted.map((q) => this.api.todos.find(q, signal)));
       if (token !== this.loadToken) return;
-      this.items = found.flat().map((t) => this.fromServer(t));
+      this.items = withAdded(found.flat().map((t) => this.fromServer(t)), this.items);
       if (this.place.view !== 'list') this.items.sort(byDue);
       this.loading = false;
       this.emit();

@@ -252,9 +252,9 @@ async def test_round_checkboxes_with_a_clear_focus_ring(page: Page) -> None:
 async def test_icons_are_inline_svg_not_characters(page: Page) -> None:
     await add_todos(page, "iconic")
     for button, icon in [
-        (todo_items(page).first.locator(".destroy"), "#icon-x"),
-        (page.locator(".lists .rename-list"), "#icon-pencil"),
-        (page.locator(".lists .delete-list"), "#icon-trash"),
+        (todo_items(page).first.locator(".destroy"), "/static/icons.svg#icon-x"),
+        (page.locator(".lists .rename-list"), "/static/icons.svg#icon-pencil"),
+        (page.locator(".lists .delete-list"), "/static/icons.svg#icon-trash"),
     ]:
         await expect(button.locator("svg use")).to_have_attribute("href", icon)
     drawn = await page.evaluate(

@@ -7,14 +7,17 @@ backend; nothing of the server is mocked.
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, Route, expect
 
 from .conftest import (
     TODO_ITEM,
     Gate,
     add_todos,
     api_request,
+    api_response,
     cut_off,
     has_class,
     open_app,
@@ -359,3 +362,34 @@ async def test_a_long_list_is_loaded_page_after_page(
     await page.reload()
     await expect(page.locator(".todo-count")).to_have_text("1001 items left")
     await expect(todo_items(page).last).to_have_text("todo 1000")
+
+
+async def test_a_todo_added_while_the_list_loads_stays(
+    context: BrowserContext, live_client: httpx.AsyncClient
+) -> None:
+    """The list's todos, read before the add committed, arrive after it: the page keeps the
+    new todo (the loaded ones are merged with those added meanwhile, not put in their place)."""
+    page = await context.new_page()
+    answered = asyncio.Event()
+    release = asyncio.Event()
+    is_list_read = api_request("GET", r"/api/todos\?.*")
+
+    async def hold_answer(route: Route) -> None:  # the server answers now, the page later
+        if not is_list_read(route.request):
+            await route.fallback()
+            return
+        response = await route.fetch()
+        answered.set()
+        await release.wait()
+        await route.fulfill(response=response)
+
+    await page.route("**/api/**", hold_answer)
+    await page.goto("/")
+    await answered.wait()
+    await page.locator(".new-todo").fill("added while loading")
+    async with page.expect_response(api_response("POST", "/api/todos")):
+        await page.locator(".new-todo").press("Enter")
+    release.set()
+    await expect(page.locator(".loading")).to_be_hidden()
+    await expect(todo_items(page)).to_have_text(["added while loading"])
+    assert [t["title"] for t in await server_todos(live_client)] == ["added while loading"]

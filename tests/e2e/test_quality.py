@@ -180,10 +180,15 @@ async def test_static_files_have_types_and_cache_validators(
     live_client: httpx.AsyncClient,
 ) -> None:
     html = (await live_client.get("/")).text
-    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assets = sorted(set(re.findall(r'(?:src|href)="(/static/[^"#]+)', html)))
     assert "/static/js/main.js" in assets
     assert "/static/css/app.css" in assets
-    expected = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+    assert "/static/icons.svg" in assets
+    expected = {
+        ".js": "text/javascript; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+        ".svg": "image/svg+xml",
+    }
     for path in assets:
         response = await live_client.get(path)
         assert response.status_code == 200, path

@@ -25,6 +25,21 @@ export class DialogView {
     this.close.addEventListener('click', () => this.dialog.close());
   }
 
+  // On submit of `form`: the trimmed text of `field`, if any, goes to action(text); then
+  // the field is emptied and the dialog's list refreshed (errors show in the dialog).
+  onSubmit(form, field, action) {
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const text = field.value.trim();
+      if (!text) return;
+      await this.attempt(async () => {
+        await action(text);
+        field.value = '';
+        await this.refresh();
+      });
+    });
+  }
+
   // Runs task(); a failure's message shows in the dialog.
   async attempt(task) {
     this.error.textContent = '';

@@ -35,16 +35,9 @@ export class ShareDialog extends DialogView {
   // api: { all, set, remove } of members
   bind(api) {
     this.api = api;
-    this.form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      const username = this.username.value.trim();
-      if (!username) return;
-      await this.attempt(async () => {
-        await api.set(this.listId, username, this.role.value);
-        this.username.value = '';
-        await this.refresh();
-      });
-    });
+    this.onSubmit(this.form, this.username, (username) => (
+      api.set(this.listId, username, this.role.value)
+    ));
     this.members.addEventListener('change', async (event) => {
       if (!event.target.matches('.member-role')) return;
       const { username } = event.target.closest('li').dataset;

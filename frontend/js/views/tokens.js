@@ -47,20 +47,13 @@ export class TokensDialog extends DialogView {
   // api: { all, create, revoke }
   bind(api) {
     this.api = api;
-    this.form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      const name = this.name.value.trim();
-      if (!name) return;
-      await this.attempt(async () => {
-        const created = await api.create(name);
-        this.name.value = '';
-        this.secret.value = created.token;
-        this.copy.textContent = 'Copy';
-        this.fresh.hidden = false;
-        await this.refresh();
-        this.secret.focus();
-        this.secret.select();
-      });
+    this.onSubmit(this.form, this.name, async (name) => {
+      const created = await api.create(name);
+      this.secret.value = created.token;
+      this.copy.textContent = 'Copy';
+      this.fresh.hidden = false;
+      this.secret.focus();
+      this.secret.select();
     });
     this.list.addEventListener('click', async (event) => {
       const button = event.target.closest('.token-revoke');
