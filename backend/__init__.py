@@ -9,7 +9,7 @@ from quart import Quart, Response
 from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
-from . import api
+from . import api, live
 from .api.openapi import OpenAPI
 from .data import db
 from .edge import (
@@ -44,6 +44,7 @@ CORS_REQUEST_HEADERS = [
     "If-None-Match",
     "Idempotency-Key",
     "X-Request-ID",
+    "Last-Event-ID",
 ]
 CORS_RESPONSE_HEADERS = [
     "ETag",
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     auth.init_app(app, settings)  # before overload: the deadline covers the look-up too
     db.init_app(app, settings)
+    live.init_app(app, settings)
     problems.init_app(app)
     api.init_app(app, accounts=settings.accounts)
     health.init_app(app)
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     bodies.init_app(app, settings)
     hosts.init_app(app, settings)
     envelope.init_app(app)
+    # Outermost: an event stream's body runs on after its request has ended (live/handoff.py).
+    live.hand_off_streams(app)
 
     if settings.cors_origins:
         _cors(app, settings.cors_origins)

@@ -366,10 +366,14 @@ def test_hostile_requests_get_no_5xx_and_leave_the_pool_healthy(
         def no_server_error(method: str, rule: str, part: str, data: st.DataObject) -> None:
             request = data.draw(hostile_requests(method, rule, part))
             database.restore_targets()
-            response = client.request(**request)
+            with client.stream(**request) as response:
+                # An event stream (GET /api/events) never ends: its head is its answer.
+                if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                    response.read()
             statuses[response.status_code] += 1
-            assert response.status_code < 500, (part, request, response.text[:500])
-            assert "Traceback" not in response.text
+            text = response.text if response.is_stream_consumed else ""
+            assert response.status_code < 500, (part, request, text[:500])
+            assert "Traceback" not in text
 
         try:
             for method, rule, part in ROUTE_PARTS:

@@ -178,6 +178,17 @@ def attacks(a: dict[str, Any], b: dict[str, Any]) -> dict[tuple[str, str], list[
             Attack("remove the owner", f"/api/lists/{{id}}/members/{ALICE}", L),
             Attack("remove a member", "/api/lists/{id}/members/carol", L),
         ],
+        # (Only narrowed to a list: an unnarrowed stream never ends. Its scoping, live and on
+        # resume: tests/test_events_sharing.py.)
+        ("GET", "/api/events"): [
+            Attack("A's list's stream", "/api/events", L, params={"list_id": "{id}"}),
+            Attack(
+                "A's list's stream, resumed",
+                "/api/events",
+                L,
+                params={"list_id": "{id}", "since": "1"},
+            ),
+        ],
         ("GET", "/api/tokens"): [Attack("list tokens", "/api/tokens")],
         ("POST", "/api/tokens"): [Attack("new token", "/api/tokens", json={"name": "b"})],
         ("DELETE", "/api/tokens/<id:token_id>"): [

@@ -2,7 +2,7 @@
 
 from quart import Quart
 
-from . import auth, lists, members, todos, tokens
+from . import auth, events, lists, members, todos, tokens
 from .common import IdConverter
 
 
@@ -12,6 +12,7 @@ def init_app(app: Quart, *, accounts: bool) -> None:
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(todos.bp)
     app.register_blueprint(lists.bp)
+    app.register_blueprint(events.bp)
     app.register_blueprint(auth.me_bp)
     if accounts:
         app.register_blueprint(auth.bp)

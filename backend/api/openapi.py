@@ -42,6 +42,7 @@ PROBLEM_JSON = "application/problem+json"
 TAGS = [
     {"name": "todos", "description": "Todos (the Todo-Backend contract, and more)."},
     {"name": "lists", "description": "Todo lists, with the counts of their todos."},
+    {"name": "events", "description": "The live change feed (Server-Sent Events)."},
     {"name": "members", "description": "Sharing a list: its owner, editors and viewers."},
     {"name": "auth", "description": "Sign-up, sign-in and sign-out (AUTH=on)."},
     {"name": "me", "description": "The signed-in account: who, password, sessions, deletion."},
@@ -70,6 +71,10 @@ REQUEST_HEADERS = {
     "Idempotency-Key": (
         "Make a retry safe: the same key and body get the first answer again, creating nothing.",
         _string(minLength=1, maxLength=MAX_KEY_LENGTH),
+    ),
+    "Last-Event-ID": (
+        "Resume the event stream after this event id (EventSource sends it when it reconnects).",
+        _string(pattern="^[0-9]+$"),
     ),
 }
 RESPONSE_HEADERS = {
@@ -354,6 +359,8 @@ def _request_headers(op: Operation) -> list[str]:
         names.append("If-Match")
     if getattr(op.func, IDEMPOTENT, False):
         names.append("Idempotency-Key")
+    if op.resource == "events":
+        names.append("Last-Event-ID")
     return names
 
 

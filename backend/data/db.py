@@ -379,6 +379,15 @@ async def statement(actor: Actor | None = None) -> AsyncIterator[Work]:
 
 
 @asynccontextmanager
+async def outside_request(app: Quart, actor: Actor) -> AsyncIterator[Work]:
+    """A one-statement unit of work (autocommit) for `actor` where no request is going on:
+    a live event stream's body runs after its request has ended (backend/live)."""
+    engine: AsyncEngine = app.extensions["db_statements"]
+    async with app.extensions["db_admission"], engine.connect() as conn:  # as statement()
+        yield Work(conn, actor, conn.sync_connection.connection.driver_connection)
+
+
+@asynccontextmanager
 async def _work(kind: str, actor: Actor | None) -> AsyncIterator[Work]:
     joined: Work | None = g.get("db_work")
     if joined is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ..domain.limits import (
@@ -260,3 +261,28 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
     )
+
+
+class Event(Base):
+    """A committed change, written by triggers in the changing transaction (migration 0006;
+    what the columns mean for delivery: backend/live/feed.py)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_xid_id", "xid", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The writing transaction's id: the feed delivers in (xid, id) order (see feed.py).
+    xid: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("(pg_current_xact_id()::text::bigint)")
+    )
+    kind: Mapped[str] = mapped_column(Text, nullable=False)  # "todos.updated", "list.deleted"
+    list_id: Mapped[int | None] = mapped_column(BigInteger)  # no FK: a deleted list has events
+    payload: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+    # Who may receive it: {"<user id>": "owner" | "editor" | "viewer"}, as the list's owner
+    # and members were when it was written (None: nobody, the feed's first event).
+    audience: Mapped[dict[str, str] | None] = mapped_column(JSONB)

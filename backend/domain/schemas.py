@@ -309,6 +309,13 @@ class TodoQuery(TodoFilter, Page):
     sort: TodoSort = "order"
 
 
+class EventQuery(Query):
+    """GET /api/events: one list's events only; resume after an event id (as Last-Event-ID)."""
+
+    list_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = None
+    since: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+
+
 TODO_EXAMPLE = {
     "id": 1,
     "list_id": 1,
@@ -399,6 +406,49 @@ class ListOut(BaseModel):
     url: str
     created_at: datetime
     updated_at: datetime
+
+
+# The kinds of event on GET /api/events: `ready` and `reset` from the stream itself, the
+# others from the database's triggers (migration 0006).
+EventKind = Literal[
+    "ready",
+    "reset",
+    "todos.created",
+    "todos.updated",
+    "todos.deleted",
+    "list.created",
+    "list.updated",
+    "list.deleted",
+    "membership.added",
+    "membership.updated",
+    "membership.removed",
+]
+
+
+class StreamEvent(BaseModel):
+    """One event of the live feed as `text/event-stream` frames it: `event:` its kind, `id:`
+    the place to resume after it, `data:` JSON with `id`, `kind`, `list_id`, `at` and the
+    change: `todos` (their states; for a deletion, the last ones), `list` (its state, with
+    the recipient's `role`), `member` (`username` and `role`: a list shared, a role changed,
+    a sharing ended), or, past 100 todos, `refetch: true` and `count`. `ready` begins the
+    live part, `reset` means "refetch everything"."""
+
+    model_config = examples(
+        {
+            "event": "todos.updated",
+            "id": "42",
+            "data": '{"id":42,"kind":"todos.updated","list_id":1,'
+            '"at":"2026-01-02T09:30:00.123456+00:00","todos":[{"id":1,"list_id":1,'
+            '"title":"Buy milk","completed":true,"order":1,"version":2,'
+            '"created_at":"2026-01-02T09:30:00.123456+00:00",'
+            '"updated_at":"2026-01-02T09:30:00.123456+00:00",'
+            '"url":"http://127.0.0.1:8000/api/todos/1"}]}',
+        }
+    )
+    event: EventKind
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
+    data: Annotated[str, Field(json_schema_extra={"contentMediaType": "application/json"})]
+    retry: int | Absent = None
 
 
 # --- accounts --------------------------------------------------------------------------

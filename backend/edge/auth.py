@@ -97,9 +97,14 @@ def _bearer() -> str | None:
 
 
 async def _user_for(secret: str, kind: str) -> int | None:
+    return await user_of(kind, credentials.digest(secret))
+
+
+async def user_of(kind: str, digest: bytes) -> int | None:
+    """The user of a credential (None: not valid), through the cache. Also for an event
+    stream that checks, after its request, that its credential still holds."""
     # Cached per kind: a token's secret sent as a session cookie (or the other way round)
     # must not ride on the other's cached look-up.
-    digest = credentials.digest(secret)
     key = (kind, digest)
     known = cache()
     user_id = known.get(key)
@@ -149,12 +154,13 @@ def _check_origin(settings: Settings, *, required: bool) -> None:
 
 
 async def authenticate(settings: Settings) -> None:
-    """Set g.actor (and g.session for the cookie's session) for a request under /api."""
+    """Set g.actor (and g.session for the cookie's session; g.credential, the credential
+    that named the actor: (kind, hash)) for a request under /api."""
     path = request.path
     if not settings.accounts:
         g.actor = IMPLICIT
         return
-    g.actor, g.session = None, None
+    g.actor, g.session, g.credential = None, None, None
     if request.method == "OPTIONS":
         return  # CORS preflights carry no credentials; the answer touches no data
     token = _bearer()
@@ -162,7 +168,7 @@ async def authenticate(settings: Settings) -> None:
         user_id = await _user_for(token, "token")
         if user_id is None:
             raise unauthorized("This access token is not valid (revoked, or mistyped).")
-        g.actor = Actor(user_id)
+        g.actor, g.credential = Actor(user_id), ("token", credentials.digest(token))
         return
     secret = request.cookies.get(COOKIE)
     unsafe = request.method in UNSAFE
@@ -174,6 +180,7 @@ async def authenticate(settings: Settings) -> None:
         user_id = await _user_for(secret, "session")
         if user_id is not None:
             g.actor, g.session = Actor(user_id), credentials.digest(secret)
+            g.credential = ("session", g.session)
     if g.actor is None and not path.startswith(PUBLIC_API):
         raise unauthorized()
 

@@ -95,6 +95,11 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     public_url: str = ""
     forwarded_allow_ips: tuple[str, ...] = ()
+    # The live feed (GET /api/events), per worker process.
+    events_retention: float = 24 * 3600.0  # seconds an event is kept
+    events_heartbeat: float = 15.0  # seconds between keep-alive comments on idle streams
+    events_queue: int = 1000  # events a stream may fall behind before it is reset
+    max_streams: int = 2000  # open event streams; more get 503 + Retry-After
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -124,6 +129,10 @@ class Settings:
             allowed_hosts=_list("ALLOWED_HOSTS"),
             public_url=public_origin(os.environ.get("PUBLIC_URL", "")),
             forwarded_allow_ips=_list("FORWARDED_ALLOW_IPS"),
+            events_retention=_float("EVENTS_RETENTION", cls.events_retention),
+            events_heartbeat=_float("EVENTS_HEARTBEAT", cls.events_heartbeat),
+            events_queue=_int("EVENTS_QUEUE", cls.events_queue),
+            max_streams=_int("MAX_STREAMS", cls.max_streams),
         )
 
     @property

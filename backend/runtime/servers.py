@@ -75,6 +75,10 @@ def run(settings: Settings) -> int:
         runtime_threads=1,
         loop=Loops.uvloop if UVLOOP else Loops.asyncio,
         http=HTTPModes.http1,
+        # Connections a worker serves at once (granian's default: 1024 / workers). Event
+        # streams hold theirs for as long as they last, so: room for MAX_STREAMS of them
+        # beside MAX_IN_FLIGHT requests; past those, the app answers 503 itself.
+        backpressure=settings.max_streams + (settings.max_in_flight or 1024),
         websockets=False,
         log_access=False,
         log_level=LogLevels(settings.log_level.lower()),

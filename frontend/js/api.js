@@ -3,11 +3,12 @@
 // sentence when the server is unreachable or answers without a problem body.
 
 export class ApiError extends Error {
-  constructor(message, status, pointers = []) {
+  constructor(message, status, pointers = [], problem = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status; // 0 when the server could not be reached
     this.pointers = pointers; // the fields the server named ("/list_id")
+    this.problem = problem; // the problem+json body (a 412's `current`), if any
   }
 }
 
@@ -53,10 +54,10 @@ function track(delta) {
   for (const fn of activityListeners) fn(inFlight);
 }
 
-async function request(method, path, body) {
+async function request(method, path, body, headers) {
   track(+1);
   try {
-    return (await send(method, path, body)).body;
+    return (await send(method, path, body, undefined, headers)).body;
   } finally {
     track(-1);
   }
@@ -88,8 +89,8 @@ function nextPage(link) {
   return url.pathname + url.search;
 }
 
-async function send(method, path, body, signal) {
-  const init = { method, headers: { Accept: 'application/json' }, signal };
+async function send(method, path, body, signal, headers = {}) {
+  const init = { method, headers: { Accept: 'application/json', ...headers }, signal };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -113,7 +114,7 @@ async function send(method, path, body, signal) {
       problem = await response.json().catch(() => null);
     }
     const pointers = Array.isArray(problem?.errors) ? problem.errors.map((e) => e.pointer) : [];
-    throw new ApiError(problemMessage(problem, response.status), response.status, pointers);
+    throw new ApiError(problemMessage(problem, response.status), response.status, pointers, problem);
   }
   const result = response.status === 204 ? null : await response.json();
   return { body: result, response };
@@ -123,6 +124,7 @@ const query = (params) => new URLSearchParams(params).toString();
 
 export const lists = {
   all: () => requestAll(`/api/lists?${query({ limit: 1000 })}`),
+  get: (id) => request('GET', `/api/lists/${id}`),
   create: (name) => request('POST', '/api/lists', { name }),
   rename: (id, name) => request('PATCH', `/api/lists/${id}`, { name }),
   remove: (id) => request('DELETE', `/api/lists/${id}`),
@@ -134,7 +136,10 @@ export const todos = {
   find: (params, signal) => requestAll(`/api/todos?${query({ ...params, limit: 1000 })}`, signal),
   // `fields`: the title and, optionally, due and notes.
   create: (listId, fields) => request('POST', '/api/todos', { ...fields, list_id: listId }),
-  update: (id, changes) => request('PATCH', `/api/todos/${id}`, changes),
+  // With `version`: only if the todo is still at that version (If-Match), else a 412.
+  update: (id, changes, version) => request(
+    'PATCH', `/api/todos/${id}`, changes, version === undefined ? {} : { 'If-Match': `"${version}"` },
+  ),
   remove: (id) => request('DELETE', `/api/todos/${id}`),
   // Undo: the todos that came back (those deleted for good do not).
   restore: (ids) => request('POST', '/api/todos/restore', { ids }),

@@ -2,9 +2,11 @@
 // the router reads the URL. Nothing here knows about markup or HTTP.
 
 import * as api from './api.js';
+import { LiveFeed } from './live.js';
 import { parseLocation, Router } from './router.js';
 import { quoted, Store } from './store.js';
 import { ConfirmDialog } from './views/confirm.js';
+import { ConnectionView } from './views/connection.js';
 import { queryWords } from './views/highlight.js';
 import { ListsView } from './views/lists.js';
 import { Notice } from './views/notice.js';
@@ -32,6 +34,16 @@ const tokensDialog = new TokensDialog();
 const shareDialog = new ShareDialog();
 const todoRoot = document.querySelector('.todoapp');
 const announcer = document.querySelector('.announcer');
+const connectionView = new ConnectionView(document.querySelector('.live-status'));
+// Others' changes as they happen; the echo of our own changes nothing.
+const live = new LiveFeed({
+  onEvent: (event) => {
+    store.applyRemote(event);
+    document.documentElement.dataset.liveEvent = String(event.id); // a hint for tests
+  },
+  onReset: () => store.reload(),
+  onStatus: (status) => connectionView.render(status),
+});
 new ThemeToggle(document.querySelector('.theme-toggle'));
 let filter = 'all';
 let lastListId = null; // the list to go back to when a search across lists ends
@@ -101,8 +113,19 @@ todoView.bindAdd(async (text) => {
 });
 todoView.bindToggle((key) => store.toggle(key));
 todoView.bindRemove((key) => store.remove(key));
-todoView.bindEdit((key, text) => store.edit(key, text));
-todoView.bindDetails((key, changes) => store.update(key, changes));
+// Edits are saved only over what the user saw when they began (If-Match); meanwhile, and
+// until the save is answered, changes from elsewhere wait.
+let saving = Promise.resolve();
+todoView.bindEdit((key, text) => {
+  saving = store.edit(key, text);
+});
+todoView.bindDetails((key, changes) => {
+  saving = store.update(key, changes, true);
+});
+todoView.bindEditing((editing) => {
+  if (editing) store.holdRemote();
+  else saving.then(() => store.releaseRemote());
+});
 todoView.bindToggleAll((completed) => store.toggleAll(completed));
 todoView.bindClearCompleted(() => store.clearCompleted());
 
@@ -232,6 +255,9 @@ document.querySelector('.help-button').addEventListener('click', () => shortcuts
 let routing = false;
 
 async function start() {
+  // First: what changes while the lists load is applied after them. (Signed out, the
+  // stream's 401 is one failed attempt; onUnauthorized stops it.)
+  live.start();
   undoNotice.resume(); // a delete made just before a reload can still be undone
   let me;
   const lists = store.loadLists(); // next to who-am-I, not after it: no extra round trip
@@ -247,6 +273,7 @@ async function start() {
     return;
   }
   signIn.hide();
+  store.username = me.username; // (its shared lists come and go as they are shared)
   if (me.username) userMenu.show(me.username); // none for AUTH=off's implicit user
   if (routing) {
     store.place = { view: null, listId: null, q: '' }; // signed in again: load afresh
@@ -258,6 +285,7 @@ async function start() {
 }
 
 api.onUnauthorized(() => {
+  live.stop();
   userMenu.hide();
   signIn.show(routing ? 'Your session has ended. Sign in again.' : '');
 });

@@ -9,11 +9,16 @@
 // What is on screen is a place (see router.js): one list, a view across lists (Today,
 // Upcoming), or a search. Deletes go to the server's trash at once; each tells the
 // `onDeleted` listeners how to undo it, and undo() brings the items back.
+//
+// Changes made elsewhere arrive as events of the live feed (js/live.js): see "changes from
+// elsewhere" at the end.
 
 import { isAbort } from './api.js';
 import * as dates from './dates.js';
 
 let nextKey = 1;
+const COUNTS_DELAY_MS = 200; // a burst of changes to another list: one refetch of its counts
+const REFRESH_DELAY_MS = 200; // and of a view across lists or a search
 
 // The fields of a todo the user changes, as the server last confirmed them.
 const confirmed = (t) => ({
@@ -76,6 +81,13 @@ export class Store {
     this.loadToken = 0;
     this.searching = null; // the AbortController of the search on its way
     this.moves = Promise.resolve(); // moves reach the server one after another, in order
+    // Changes made elsewhere (see the end).
+    this.remote = []; // events not applied yet: held while loading, editing or refreshing
+    this.holds = 0;
+    this.tombstones = new Map(); // id -> version of deleted todos: older events bring none back
+    this.unknown = new Map(); // todos first seen in an event while an add of ours was on its way
+    this.timers = new Map(); // list id (or 'place') -> a refetch to come
+    this.username = null; // who is signed in (null: AUTH=off's implicit user)
   }
 
   // --- observers -------------------------------------------------------------
@@ -161,10 +173,10 @@ export class Store {
 
   // A list this page still shows was deleted elsewhere: drop it and say so in words
   // (`consequence`: what it meant for the user's change).
-  listGone(id, consequence = '') {
+  listGone(id, consequence = '', what = 'was deleted on another device') {
     const list = this.lists.find((l) => l.id === id);
     const name = list ? `The list ${quoted(list.name)}` : 'This list';
-    this.fail(`${name} was deleted on another device${consequence}.`);
+    this.fail(`${name} ${what}${consequence}.`);
     if (!list) return;
     this.lists = this.lists.filter((l) => l !== list);
     this.emit();
@@ -184,6 +196,7 @@ export class Store {
     if (left && this.showsWholeList) Object.assign(left, this.liveCounts());
     this.place = { view: place.view, listId: place.listId ?? null, q: place.q || '' };
     this.items = [];
+    this.unknown.clear();
     const wanted = this.place.view === 'list' && this.place.listId === null ? [] : queries(place);
     this.loading = wanted.length > 0;
     this.emit();
@@ -202,6 +215,7 @@ export class Store {
       this.emit();
       this.fail(`Could not load these todos: ${error.message}`);
     }
+    this.drainRemote(); // what changed elsewhere while they loaded
   }
 
   // Resolves to the saved list, or null if the server refused it.
@@ -270,6 +284,7 @@ export class Store {
       id: t.id,
       list_id: t.list_id,
       order: t.order,
+      version: t.version, // the newest the server has told us of
       ...confirmed(t),
       saved: confirmed(t),
       pending: 0, // changes sent but not answered yet
@@ -317,6 +332,7 @@ export class Store {
         ok = false;
         item.gone = true;
         this.items = this.items.filter((t) => t !== item);
+        this.settleUnknown(null);
         this.emit();
         if (error.status === 422 && error.pointers.includes('/list_id')) {
           this.listGone(listId, `, so ${quoted(title)} was not added`);
@@ -330,8 +346,9 @@ export class Store {
   }
 
   created(item, saved) {
-    Object.assign(item, { id: saved.id, order: saved.order, pending: 0 });
+    Object.assign(item, { id: saved.id, order: saved.order, version: saved.version, pending: 0 });
     item.saved = confirmed(saved);
+    this.settleUnknown(saved.id);
     // Changes made while the POST was in flight are sent now, in the queue.
     const changes = {};
     for (const [field, value] of Object.entries(item.saved)) {
@@ -341,14 +358,19 @@ export class Store {
     this.emit();
   }
 
-  update(key, changes) {
+  // Resolves once the change is answered. `conditional`: only if nobody else changed the
+  // todo meanwhile (If-Match its version), else the server's 412 is told to the user.
+  update(key, changes, conditional = false) {
     const item = this.items.find((t) => t.key === key);
     // Nothing to send when nothing changes (an edit closed without typing, for one).
-    if (!item || Object.entries(changes).every(([field, value]) => item[field] === value)) return;
+    if (!item || Object.entries(changes).every(([field, value]) => item[field] === value)) {
+      return Promise.resolve();
+    }
     Object.assign(item, changes);
     this.emit();
     // Before the POST answers, the create's completion handler sends the change.
-    if (item.id !== null) this.sendUpdate(item, changes);
+    if (item.id === null) return item.chain;
+    return this.sendUpdate(item, changes, conditional);
   }
 
   toggle(key) {
@@ -356,17 +378,21 @@ export class Store {
     if (item) this.update(key, { completed: !item.completed });
   }
 
+  // An edit is saved only over the version it began from: changes from elsewhere wait
+  // while it is open (holdRemote), so the version the store holds is that one.
   edit(key, title) {
-    if (title) this.update(key, { title });
-    else this.remove(key);
+    if (title) return this.update(key, { title }, true);
+    this.remove(key);
+    return Promise.resolve();
   }
 
-  sendUpdate(item, changes) {
+  sendUpdate(item, changes, conditional = false) {
     item.pending += 1;
     return this.enqueue(item, async () => {
       try {
-        const saved = await this.api.todos.update(item.id, changes);
-        item.saved = confirmed(saved);
+        const version = conditional ? item.version : undefined;
+        const saved = await this.api.todos.update(item.id, changes, version);
+        this.confirm(item, saved);
         item.pending -= 1;
         // A later change is still on its way: its answer will settle the state.
         if (item.pending === 0) Object.assign(item, item.saved);
@@ -375,6 +401,11 @@ export class Store {
         if (error.status === 404) {
           this.drop(item);
           this.fail(`${quoted(item.saved.title)} was deleted on another device.`);
+        } else if (error.status === 412) {
+          const before = item.saved.title;
+          this.confirm(item, error.problem.current);
+          Object.assign(item, item.saved); // theirs: what the server has now
+          this.fail(conflict(before, item.saved.title, changes));
         } else {
           Object.assign(item, item.saved); // back to what the server last confirmed
           this.fail(`Could not save ${what(changes, item)}: ${error.message}`);
@@ -382,6 +413,15 @@ export class Store {
       }
       this.emit();
     });
+  }
+
+  // The server's word on a todo, kept unless we already hold a newer one.
+  confirm(item, todo) {
+    if (item.version !== undefined && todo.version < item.version) return;
+    item.version = todo.version;
+    item.order = todo.order;
+    item.list_id = todo.list_id;
+    item.saved = confirmed(todo);
   }
 
   drop(item) {
@@ -594,7 +634,8 @@ export class Store {
     try {
       const saved = await this.api.lists.restore(action.id);
       const list = { ...saved, key: String(saved.id) };
-      this.lists = [...this.lists, list].sort((a, b) => a.id - b.id);
+      // (Its event may have brought it back already.)
+      this.lists = [...this.lists.filter((l) => l.id !== saved.id), list].sort(byId);
       this.emit();
       return saved;
     } catch (error) {
@@ -606,6 +647,214 @@ export class Store {
       throw error;
     }
   }
+
+  // --- changes from elsewhere (events of the live feed, js/live.js) ------------
+  //
+  // A todo takes an event's state only if the event's version is newer than the one we
+  // hold, so the echo of our own change, or an event older than a fresh load, does
+  // nothing. While our own change to a todo is on its way, an event only records the
+  // server's state: the answer settles what shows (no flicker). A todo we do not know,
+  // seen while an add of ours is on its way, may be that add: it waits for the answer (no
+  // doubling). Events wait while the todos load and while the user edits one (nothing
+  // moves or changes under their hands; the save then meets a 412 if someone else changed
+  // the todo meanwhile). A view across lists or a search is fetched again instead, since
+  // whether a todo belongs there is the server's to say.
+
+  applyRemote(event) {
+    this.remote.push(event);
+    this.drainRemote();
+  }
+
+  holdRemote() {
+    this.holds += 1;
+  }
+
+  releaseRemote() {
+    this.holds -= 1;
+    this.drainRemote();
+  }
+
+  drainRemote() {
+    if (this.loading || this.holds > 0 || !this.remote.length) return;
+    for (const event of this.remote.splice(0)) this.applyEvent(event);
+    if (this.showsWholeList) this.items.sort(byOrder);
+    this.emit();
+  }
+
+  applyEvent(event) {
+    if (event.kind.startsWith('list.')) {
+      this.applyList(event.kind, event.list);
+      return;
+    }
+    if (event.kind.startsWith('membership.')) {
+      this.applyMembership(event);
+      return;
+    }
+    const here = event.list_id === this.listId;
+    if (!here) this.later(event.list_id, () => this.fetchCounts(event.list_id));
+    if (!this.showsWholeList) {
+      // Whether a todo belongs in a view across lists or a search is the server's to say.
+      if (here || this.place.view !== 'list') this.later('place', () => this.refresh());
+    } else if (here && event.refetch) {
+      this.refresh();
+    } else if (here) {
+      for (const todo of event.todos) this.applyTodo(event.kind, todo);
+    }
+  }
+
+  applyTodo(kind, todo) {
+    if (kind === 'todos.deleted') {
+      this.deletedRemotely(todo);
+      return;
+    }
+    const gone = this.tombstones.get(todo.id);
+    if (gone !== undefined && todo.version <= gone) return; // older than its deletion
+    this.tombstones.delete(todo.id);
+    const item = this.items.find((t) => t.id === todo.id);
+    if (todo.list_id !== this.listId) { // moved to another list
+      if (item) this.drop(item);
+    } else if (item) {
+      this.confirm(item, todo);
+      if (item.pending === 0) Object.assign(item, item.saved);
+    } else if (this.items.some((t) => t.id === null && !t.gone)) {
+      this.unknown.set(todo.id, todo);
+    } else {
+      this.items.push(this.fromServer(todo));
+    }
+  }
+
+  deletedRemotely(todo) {
+    this.tombstones.set(todo.id, todo.version);
+    this.unknown.delete(todo.id);
+    const item = this.items.find((t) => t.id === todo.id);
+    // (A todo we hold at a newer version was restored since.)
+    if (item && !(item.version > todo.version)) this.drop(item);
+  }
+
+  // An add of ours was answered (`id`, or null if refused): the todos we did not know are
+  // others' once no add of ours is on its way any more.
+  settleUnknown(id) {
+    this.unknown.delete(id);
+    if (this.items.some((t) => t.id === null && !t.gone)) return;
+    for (const todo of this.unknown.values()) {
+      if (!this.items.some((t) => t.id === todo.id)) this.items.push(this.fromServer(todo));
+    }
+    this.unknown.clear();
+    if (this.showsWholeList) this.items.sort(byOrder);
+  }
+
+  applyList(kind, incoming) {
+    const list = this.lists.find((l) => l.id === incoming.id);
+    if (kind === 'list.deleted') {
+      if (!list) return;
+      // The list on screen: say so and leave it (after this batch of events).
+      if (list.id === this.listId) queueMicrotask(() => this.listGone(list.id));
+      else this.lists = this.lists.filter((l) => l !== list);
+    } else if (list) {
+      if (incoming.version > list.version) Object.assign(list, incoming);
+    } else if (!this.lists.some((l) => l.id === null && l.name === incoming.name
+        && incoming.role === 'owner')) {
+      // (A list of ours on its way has the same name: an owner's names are unique, so it
+      // is ours.)
+      this.lists = [...this.lists, { ...incoming, key: String(incoming.id) }].sort(byId);
+    }
+  }
+
+  // A list shared with this user, their role on it changed, or the sharing ended: the
+  // sidebar follows. (Who else a list is shared with changes nothing on screen.)
+  applyMembership(event) {
+    if (this.username === null || event.member.username !== this.username) return;
+    const id = event.list_id;
+    if (event.kind !== 'membership.removed') {
+      this.later(`list ${id}`, () => this.fetchList(id), 0); // its counts, owner and role
+    } else if (id === this.listId) {
+      queueMicrotask(() => this.listGone(id, '', 'is no longer shared with you'));
+    } else {
+      this.lists = this.lists.filter((l) => l.id !== id);
+    }
+  }
+
+  async fetchList(id) {
+    try {
+      const fresh = await this.api.lists.get(id);
+      const list = this.lists.find((l) => l.id === id);
+      if (list) Object.assign(list, fresh);
+      else this.lists = [...this.lists, { ...fresh, key: String(fresh.id) }].sort(byId);
+    } catch (error) {
+      if (error.status !== 404) return;
+      this.lists = this.lists.filter((l) => l.id !== id); // taken away again meanwhile
+    }
+    this.emit();
+  }
+
+  // Runs `task` once after a burst of calls with the same key.
+  later(key, task, delay = key === 'place' ? REFRESH_DELAY_MS : COUNTS_DELAY_MS) {
+    if (this.timers.has(key)) return;
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      task();
+    }, delay));
+  }
+
+  // Another list's todos changed: its counts, from the server.
+  async fetchCounts(listId) {
+    if (!this.hasList(listId)) return;
+    try {
+      const fresh = await this.api.lists.get(listId);
+      const list = this.lists.find((l) => l.id === listId);
+      if (list) Object.assign(list, fresh);
+    } catch (error) {
+      if (error.status === 404) this.lists = this.lists.filter((l) => l.id !== listId);
+    }
+    this.emit();
+  }
+
+  // The place's todos again from the server, without blanking them: for a bulk change that
+  // came as "refetch", a change seen in a view across lists, and after a `reset`. Our own
+  // unanswered changes stay.
+  async refresh() {
+    const { place, loadToken } = this;
+    if (this.loading || (place.view === 'list' && place.listId === null)) return;
+    this.holdRemote();
+    try {
+      const found = await Promise.all(queries(place).map((q) => this.api.todos.find(q)));
+      if (loadToken === this.loadToken) {
+        const mine = this.items.filter((t) => t.id === null || t.pending > 0);
+        const kept = new Set(mine.map((t) => t.id));
+        const theirs = found.flat().filter((t) => !kept.has(t.id)).map((t) => this.fromServer(t));
+        this.items = [...theirs, ...mine].sort(place.view === 'list' ? byOrder : byDue);
+      }
+    } catch (error) {
+      if (!isAbort(error)) this.fail(`Could not refresh these todos: ${error.message}`);
+    }
+    this.releaseRemote();
+    this.emit();
+  }
+
+  // After a `reset`: what happened meanwhile is not known, so everything is fetched again.
+  async reload() {
+    try {
+      const lists = await this.api.lists.all();
+      const byKey = new Map(this.lists.map((l) => [l.id, l]));
+      this.lists = [
+        ...lists.map((l) => Object.assign(byKey.get(l.id) || { key: String(l.id) }, l)),
+        ...this.lists.filter((l) => l.id === null),
+      ];
+    } catch (error) {
+      this.fail(`Could not refresh your lists: ${error.message}`);
+    }
+    this.emit();
+    await this.refresh();
+  }
+}
+
+const byId = (a, b) => (a.id ?? Infinity) - (b.id ?? Infinity);
+
+// A conditional save met a 412: the todo had changed elsewhere since the edit began.
+function conflict(before, now, changes) {
+  const yours = 'title' in changes ? `your text ${quoted(changes.title, 200)}` : 'your change';
+  const reads = now === before ? '' : ` (it now reads ${quoted(now)})`;
+  return `${quoted(before)} was changed elsewhere while you edited it${reads}: ${yours} was not saved.`;
 }
 
 function what(changes, item) {

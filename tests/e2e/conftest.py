@@ -230,6 +230,12 @@ async def refuse(
     await page.route("**/api/**", handle)
 
 
+async def without_live_updates(page: Page) -> None:
+    """The page's event stream cannot connect (from its next load on): a change made
+    elsewhere stays unseen until the page's own request meets it."""
+    await cut_off(page, api_request("GET", r"/api/events(\?.*)?"))
+
+
 async def cut_off(page: Page, match: Callable[[Request], bool]) -> None:
     """Makes matching requests fail as if the network were down."""
 

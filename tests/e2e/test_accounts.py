@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..users import ALICE, ALICE_ID, ALICE_PASSWORD, AUTH_HEADERS, bearer
 from .conftest import add_todos, settled, todo_items
+from .test_live import live
 
 NewPage = Callable[[], Awaitable[Page]]
 
@@ -193,3 +194,37 @@ async def test_an_ended_session_returns_to_sign_in_keeping_the_typed_todo(
     await expect(new_todo).to_have_value("call the plumber")
     await new_todo.press("Enter")
     await expect(todo_items(page)).to_have_text(["call the plumber"])
+
+
+async def test_two_people_sharing_a_list_see_each_others_changes_live(
+    new_page: NewPage, auth_server: str
+) -> None:
+    """Without a reload: the list shared with B appears in B's sidebar; A's and B's changes
+    show for the other; the list taken from B leaves B's sidebar."""
+    bob = await new_page()
+    await sign_up(bob, "bob", "bob's long secret")
+    alice = await new_page()
+    await sign_in(alice, ALICE, ALICE_PASSWORD)
+    await live(alice)
+    await live(bob)
+    async with httpx.AsyncClient(base_url=auth_server, headers=AUTH_HEADERS) as alice_api:
+        shared = await alice_api.put("/api/lists/1/members/bob", json={"role": "editor"})
+        assert shared.status_code == 200
+        in_sidebar = bob.locator(".lists li", has_text="alice · editor")
+        await expect(in_sidebar).to_be_visible()
+        await in_sidebar.locator(".list-link").click()
+        await settled(bob)
+
+        await add_todos(alice, "milk")
+        await expect(todo_items(bob)).to_have_text(["milk"])
+        await add_todos(bob, "bread")
+        await expect(todo_items(alice)).to_have_text(["milk", "bread"])
+        await bob.locator(".todo-list li", has_text="milk").locator(".toggle").check()
+        await expect(alice.locator(".todo-list li", has_text="milk")).to_have_class(
+            re.compile("completed")
+        )
+
+        unshared = await alice_api.delete("/api/lists/1/members/bob")
+        assert unshared.status_code == 204
+        await expect(in_sidebar).to_have_count(0)
+        await expect(bob.get_by_role("alert").filter(has_text="no longer shared")).to_be_visible()

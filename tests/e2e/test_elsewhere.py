@@ -1,4 +1,7 @@
-"""Messages a person understands when the data moved on on another device."""
+"""Messages a person understands when the data moved on on another device.
+
+The pages here do not get the live feed (without_live_updates): each learns of the change
+only when its own request meets it, which is what these tests are about."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import re
 import httpx
 from playwright.async_api import Page, expect
 
-from .conftest import add_todos, open_app, settled, todo_items
+from .conftest import add_todos, open_app, settled, todo_items, without_live_updates
 
 
 async def make_list(client: httpx.AsyncClient, name: str) -> int:
@@ -20,6 +23,7 @@ async def test_adding_to_a_list_deleted_elsewhere(
     page: Page, live_client: httpx.AsyncClient
 ) -> None:
     work = await make_list(live_client, "Work")
+    await without_live_updates(page)
     await open_app(page, f"/lists/{work}")
     (await live_client.delete(f"/api/lists/{work}")).raise_for_status()  # another device
     new_todo = page.locator(".new-todo")
@@ -38,7 +42,11 @@ async def test_renaming_a_list_deleted_elsewhere(
     page: Page, live_client: httpx.AsyncClient
 ) -> None:
     work = await make_list(live_client, "Work")
+    await without_live_updates(page)
     await page.reload()
+    # Loaded: the lists came before the change elsewhere (the load event does not wait).
+    await expect(page.locator(".lists li", has_text="Work")).to_be_visible()
+    await settled(page)
     (await live_client.delete(f"/api/lists/{work}")).raise_for_status()
     item = page.locator(".lists li", has_text="Work")
     await item.locator(".rename-list").click()
@@ -54,7 +62,11 @@ async def test_moving_a_todo_to_a_list_deleted_elsewhere(
     page: Page, live_client: httpx.AsyncClient
 ) -> None:
     work = await make_list(live_client, "Work")
+    await without_live_updates(page)
     await page.reload()
+    # Loaded: the lists came before the change elsewhere (the load event does not wait).
+    await expect(page.locator(".lists li", has_text="Work")).to_be_visible()
+    await settled(page)
     await add_todos(page, "report")
     (await live_client.delete(f"/api/lists/{work}")).raise_for_status()
     handle = todo_items(page).first.locator(".drag-handle")

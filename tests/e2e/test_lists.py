@@ -18,6 +18,7 @@ from .conftest import (
     refuse,
     settled,
     todo_items,
+    without_live_updates,
 )
 
 
@@ -213,6 +214,7 @@ async def test_the_server_refusing_to_delete_the_last_list_is_rolled_back(
     "Work", and the server refuses (409, last list). The list stays, the page comes back
     to it, shows the server's words, and catches up with the lists as they are."""
     list_id = await make_list(live_client, "Work", "report")
+    await without_live_updates(page)  # unseen: the page learns it from the refusal
     await open_app(page, f"/lists/{list_id}")
     assert (await live_client.delete("/api/lists/1")).status_code == 204  # Inbox, elsewhere
 

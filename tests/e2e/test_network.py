@@ -25,6 +25,7 @@ from .conftest import (
     server_todos,
     settled,
     todo_items,
+    without_live_updates,
 )
 
 # --- persistence ---------------------------------------------------------------
@@ -62,6 +63,8 @@ async def test_two_pages_on_the_same_list_see_each_others_changes(
 async def test_a_todo_deleted_elsewhere_is_dropped_with_a_message(
     page: Page, live_client: httpx.AsyncClient
 ) -> None:
+    await without_live_updates(page)
+    await open_app(page)
     await add_todos(page, "doomed")
     (await live_client.delete("/api/todos/1")).raise_for_status()
     # click, not check(): check() would re-read the box after the app has rolled it back.

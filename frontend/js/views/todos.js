@@ -8,6 +8,7 @@ import { highlight } from './highlight.js';
 import { KeyedList } from './keyed.js';
 
 const ENTER = 'Enter';
+const TYPED_INTO = '.edit, .due-input, .notes'; // a todo's fields the user types into
 const ESCAPE = 'Escape';
 
 const FILTERS = {
@@ -143,6 +144,18 @@ export class TodoView {
     li.classList.remove('editing');
     if (handler) handler(li.dataset.key, edit.value.trim());
     if (refocus && li.isConnected) li.querySelector('.summary label').focus();
+  }
+
+  // handler(true) when the user starts to type into a todo (its title, due date or notes),
+  // handler(false) when they leave it (after bindEdit's and bindDetails' handlers have had
+  // what they typed).
+  bindEditing(handler) {
+    this.list.addEventListener('focusin', (event) => {
+      if (event.target.matches(TYPED_INTO)) handler(true);
+    });
+    this.list.addEventListener('focusout', (event) => {
+      if (event.target.matches(TYPED_INTO)) handler(false);
+    });
   }
 
   // handler(key, { due } | { notes }): a change in an opened todo.

@@ -1,0 +1,336 @@
+"""The worker's feed: one LISTEN connection that reads new events and hands them to every
+open stream of the worker, in memory.
+
+Ids that commit out of order. Event ids come from a sequence, drawn when the event is
+written, but transactions commit in their own order: while event 41's transaction is still
+running, event 42's may already be committed. A reader that delivered 42 and remembered
+"up to 42" would never deliver 41. So the feed does not deliver in id order: every event
+records the id of its transaction (`xid`, from pg_current_xact_id()), and the feed delivers
+in (xid, id) order only the events whose transaction is older than the oldest transaction
+still running (`pg_snapshot_xmin(pg_current_snapshot())`). Every transaction older than
+that one has ended, and any transaction that could still write an event has a larger xid
+(a running one's is at least xmin, a future one's larger still), so nothing can ever appear
+before an event once it is delivered: no gaps, and no duplicates.
+
+(Holding back past a gap in the ids until it fills or a timeout passes, the other way,
+loses an event whenever its transaction takes longer than the timeout, and waits the whole
+timeout for every rolled-back id. This rule never guesses.)
+
+The price: a transaction that stays open holds back the events of younger ones (not the
+writes themselves) until it ends. The app's own are short (DB_STATEMENT_TIMEOUT_MS bounds
+each statement); while events are held back, the feed looks again after 20 ms, backing off to
+1 s, because an ending transaction without events of its own sends no NOTIFY. Ids therefore
+reach a client in commit order, which is not always numeric order: clients resume from the
+last id they received (what EventSource's Last-Event-ID is), and compare `version`s.
+
+The connection is dedicated (asyncpg's pool would UNLISTEN it on release). NOTIFY only
+wakes the feed; what to deliver comes from the table, so a lost connection loses nothing:
+the feed reconnects with a backoff and catches up from where it was. Every heartbeat tick
+it also reads the table (in case a notification was missed), sends the streams their
+keep-alive and prunes expired events (EVENTS_RETENTION).
+
+Fan-out: each read hands its batch to every subscription, which keeps the events its user
+may receive (the event's audience names them: data/events.py) and, if there are any, wakes
+its stream (the body running in live/handoff.py) with a bare future; a stream with nothing
+new is not woken. A wake-up costs far more than the events it carries, so when changes come
+fast the reads are paced (PACE_PER_STREAM per open stream, at most PACE_MAX): each wake-up
+then carries a batch, and a stream's frames are joined once per batch for all the streams of
+its user that send the same one (api/events.py). A stream that falls
+EVENTS_QUEUE events behind (its client reads too slowly) is dropped from the fan-out at once;
+nobody else waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+import asyncpg
+
+from ..data import events
+from ..data.events import Position, Stored
+from ..runtime.config import Settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # events read per query: a stream never lags by much more than one batch
+PRUNE_BATCH = 1000  # events deleted per statement
+PRUNE_ROUNDS = 20  # statements per heartbeat tick at most: delivery goes on in between
+REPOLL_FIRST, REPOLL_MAX = 0.02, 1.0  # seconds, while events are held back
+# Seconds between reads of the table per open stream, and at most: 1,000 streams, 0.1 s.
+PACE_PER_STREAM, PACE_MAX = 0.0001, 0.15
+RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0  # seconds, after the connection was lost
+
+
+class Full(Exception):
+    """No stream can join: MAX_STREAMS are open in this worker, or it is shutting down. The
+    message is for the client."""
+
+
+class Subscription:
+    """A stream's place in the fan-out: the events it has still to send, bounded.
+
+    Waking it is a bare future's result (no asyncio.Event: at 1,000 streams, what a wake-up
+    costs is most of what an event costs)."""
+
+    __slots__ = (
+        "after",
+        "beat",
+        "closed",
+        "limit",
+        "list_id",
+        "overflowed",
+        "pending",
+        "waiter",
+        "who",
+    )
+
+    def __init__(self, who: str, list_id: int | None, after: Position | None, limit: int) -> None:
+        self.who = who  # the user, as events' audiences name them: only their events come
+        self.list_id = list_id
+        # A client ahead of this worker's feed: its events up to here are skipped.
+        self.after = after
+        self.limit = limit
+        self.pending: list[Stored] = []
+        self.waiter: asyncio.Future[None] | None = None
+        self.beat = self.overflowed = self.closed = False
+
+    def offer(self, batch: list[Stored]) -> bool:
+        """Queue the events it wants; False (and no more events) when it fell too far behind."""
+        if self.after is not None:
+            batch = [e for e in batch if e.position > self.after]
+            if batch:
+                self.after = None  # what comes later is later still
+        who, list_id = self.who, self.list_id
+        mine = [e for e in batch if who in e.audience and (list_id is None or e.list_id == list_id)]
+        if not mine:
+            return True  # nothing for it: not even woken
+        self.pending += mine
+        if len(self.pending) > self.limit:
+            self.pending = []  # its memory goes now; the stream sends `reset` and ends
+            self.overflowed = True
+        self._wake()
+        return not self.overflowed
+
+    def heartbeat(self) -> None:
+        self.beat = True
+        self._wake()
+
+    def close(self) -> None:
+        """The stream ends: its client left, or the server shuts down."""
+        self.closed = True
+        self._wake()
+
+    def take(self) -> list[Stored]:
+        batch, self.pending = self.pending, []
+        return batch
+
+    async def wait(self) -> None:
+        """Until there is something to do: events, a heartbeat, an end."""
+        if self.pending or self.beat or self.closed or self.overflowed:
+            return
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+class Feed:
+    """The worker's listener and fan-out (one per worker process)."""
+
+    def __init__(self, dsn: str, settings: Settings) -> None:
+        self.dsn = dsn
+        self.settings = settings
+        self.position: Position | None = None  # everything up to here has been handed out
+        self.subscriptions: set[Subscription] = set()
+        self.streams = 0  # open streams (a subscription lives a little less than its stream)
+        self.ready = asyncio.Event()  # the position is known
+        self.connected = asyncio.Event()
+        self.closing = False
+        self.fetches = 0  # reads of the table done
+        self._reads_started = 0
+        self._read_done = asyncio.Event()  # replaced after each read
+        self._wake = asyncio.Event()
+        self._lost = False
+        self._tick = False  # a heartbeat tick is due: prune
+        self._last_read = 0.0  # loop time of the last read (see _pace)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- streams ----------------------------------------------------------------------
+
+    def subscribe(self, who: str, list_id: int | None, after: Position | None) -> Subscription:
+        """Join the fan-out at the current position; the events for `who` (of `list_id`)
+        after it (and after `after`, when the client is ahead of this worker) come through
+        the subscription."""
+        if self.closing or self.position is None:
+            raise Full("This server is shutting down; reconnect shortly.")
+        if self.streams >= self.settings.max_streams:
+            raise Full("Too many event streams are open here; retry shortly.")
+        ahead = after if after is not None and after > self.position else None
+        sub = Subscription(who, list_id, ahead, self.settings.events_queue)
+        self.subscriptions.add(sub)
+        self.streams += 1
+        return sub
+
+    async def sync(self) -> None:
+        """Return once the feed has read the table after this call: every event final by
+        then has been handed out. (Waits for a reconnection, if one is going on.)"""
+        target = self._reads_started + 1
+        self._wake.set()
+        while self.fetches < target:
+            await self._read_done.wait()
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self.subscriptions.discard(sub)  # (gone already if it fell behind)
+        self.streams -= 1
+
+    def end_streams(self) -> None:
+        """Graceful shutdown: every stream ends now (its client reconnects elsewhere) and no
+        new one starts."""
+        self.closing = True
+        for sub in self.subscriptions:
+            sub.close()
+        self.subscriptions.clear()
+
+    def _publish(self, batch: list[Stored]) -> None:
+        dropped = [sub for sub in self.subscriptions if not sub.offer(batch)]
+        for sub in dropped:
+            log.warning("an event stream fell %d events behind: reset", sub.limit)
+            self.subscriptions.discard(sub)
+
+    def _heartbeat(self) -> None:
+        for sub in self.subscriptions:
+            sub.heartbeat()
+
+    # --- the listening connection -----------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name="todoapp-feed"),
+            asyncio.create_task(self._ticks(), name="todoapp-feed-ticks"),
+        ]
+
+    async def close(self) -> None:
+        self.end_streams()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        """Connect, serve, and on any failure start again after a growing pause: the feed
+        must outlive a restarted database, a killed connection, and its own bugs."""
+        delay = RECONNECT_FIRST
+        while not self.closing:
+            try:
+                conn = await self._connect()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
+                log.warning("event listener cannot connect (%s); retrying", e)
+            else:
+                delay = RECONNECT_FIRST
+                try:
+                    await self._serve(conn)
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                    log.warning("event listener lost its connection; reconnecting")
+                except Exception:
+                    log.exception("event listener failed; restarting it")
+                finally:
+                    self.connected.clear()
+                    conn.terminate()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+
+    async def _connect(self) -> asyncpg.Connection:
+        s = self.settings
+        conn = await asyncpg.connect(
+            self.dsn,
+            timeout=s.db_connect_timeout,
+            command_timeout=s.db_statement_timeout_ms / 1000 + 5,
+            server_settings={
+                "application_name": "todoapp-listener",
+                "statement_timeout": str(s.db_statement_timeout_ms),
+            },
+        )
+        self._lost = False
+        conn.add_termination_listener(self._on_lost)
+        await conn.add_listener(events.CHANNEL, self._on_notify)  # before the first read
+        if self.position is None:
+            self.position = await events.newest_final(conn)
+        self.ready.set()
+        self.connected.set()
+        return conn
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    def _on_lost(self, *_: object) -> None:
+        self._lost = True
+        self._wake.set()
+
+    async def _serve(self, conn: asyncpg.Connection) -> None:
+        """Read, hand out, wait for a NOTIFY or a tick; until the connection fails."""
+        repoll = REPOLL_FIRST
+        while True:
+            await self._pace()
+            self._wake.clear()  # before reading: a NOTIFY during the read wakes us again
+            held_back = await self._catch_up(conn)
+            if self._lost:
+                raise asyncpg.InterfaceError("the listening connection was terminated")
+            if self._tick:
+                self._tick = False
+                await self._prune(conn)
+            if not held_back:
+                repoll = REPOLL_FIRST
+                await self._wake.wait()
+                continue
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), repoll)
+            repoll = min(repoll * 2, REPOLL_MAX)
+
+    async def _ticks(self) -> None:
+        """Every EVENTS_HEARTBEAT: a keep-alive for every stream (also while the database is
+        away), and a read of the table and a prune by the feed."""
+        while True:
+            await asyncio.sleep(self.settings.events_heartbeat)
+            self._heartbeat()
+            self._tick = True
+            self._wake.set()
+
+    async def _pace(self) -> None:
+        """Under a stream of changes, read at most once per PACE_PER_STREAM x streams (at
+        most PACE_MAX): each read wakes every stream, and a wake-up costs far more than the
+        events it carries, so events come in batches when they come fast. A change after a
+        quiet moment is read at once."""
+        loop = asyncio.get_running_loop()
+        gap = min(PACE_MAX, PACE_PER_STREAM * len(self.subscriptions))
+        wait = self._last_read + gap - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_read = loop.time()
+
+    async def _catch_up(self, conn: asyncpg.Connection) -> bool:
+        """Hand out every final event after the position; True if some are held back."""
+        assert self.position is not None
+        while True:
+            self._reads_started += 1
+            batch = await events.final_after(conn, self.position, BATCH)
+            self.fetches += 1
+            done, self._read_done = self._read_done, asyncio.Event()
+            done.set()
+            if batch.events:
+                self.position = batch.events[-1].position
+                self._publish(batch.events)
+            if len(batch.events) < BATCH:
+                return batch.held_back
+
+    async def _prune(self, conn: asyncpg.Connection) -> None:
+        retention = self.settings.events_retention
+        for _ in range(PRUNE_ROUNDS):
+            if await events.prune(conn, retention, PRUNE_BATCH) < PRUNE_BATCH:
+                return
+            await self._catch_up(conn)  # deliveries go on between the batches
