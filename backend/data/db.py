@@ -14,7 +14,7 @@ both join it, so the request stays one transaction.
 Both yield a ``Work``: the connection and the actor the work is done for. Every query takes
 it, so scoping by who is asking is never a parameter a route could forget.
 
-Also here, because they are how a unit of work gets and uses its connection (issue 14):
+Also here, because they are how a unit of work gets and uses its connection:
 ``Admission``, which hands out the pool's connections in arrival order, and ``prepared``,
 the hot statements built and compiled once and run on the driver connection.
 """
@@ -87,7 +87,7 @@ def discard_unknown_connections(context: ExceptionContext) -> None:
     """After an error that may leave the connection in an unknown state, throw it away
     (SQLAlchemy invalidates it: closed, and replaced on the next checkout).
 
-    Why (issue 9): asyncpg prepares a statement (Parse, no Sync) and then encodes the
+    Why: asyncpg prepares a statement (Parse, no Sync) and then encodes the
     parameters; if encoding fails, the server is left mid-statement with statement_timeout
     armed. The timer later cancels the connection's next BEGIN, asyncpg keeps its marker of
     that failed transaction, and every later transaction on it fails ("SAVEPOINT can only be
@@ -128,7 +128,7 @@ class Admission:
     in-flight cap, MAX_IN_FLIGHT, bounds them). A released slot goes straight to the
     longest waiter, so a newcomer never overtakes it.
 
-    Why (issue 14): the pool's own queue lets a request that arrives just as a connection
+    Why: the pool's own queue lets a request that arrives just as a connection
     comes back take it, and sends the waiter it was meant for to the back of the queue; at
     128 connections some requests waited seconds behind later ones (p99 10-25x p50), and the
     2 s pool timeout answered 503 to a server that was merely busy. In arrival order, a wait
@@ -206,7 +206,7 @@ class Prepared:
     """A statement built once by SQLAlchemy, whose per-request values are named bind
     parameters, and compiled once per process into the SQL text asyncpg runs.
 
-    Why (issue 14): building a statement (coercions, cache keys) and SQLAlchemy's execution
+    Why: building a statement (coercions, cache keys) and SQLAlchemy's execution
     layers (execution context, greenlet hops, result objects) cost more CPU than the rest of a
     small request together. SQLAlchemy still builds and compiles every statement (tables,
     types, dialect, parameter order): only the per-request work is skipped."""

@@ -48,7 +48,7 @@ class Source:
 
 # --- numbers: the ranges of the PostgreSQL columns they end up in ------------------------
 # A value outside its column's range must be refused here, as bad input: if it reached the
-# driver, asyncpg would fail to encode it half-way through a statement (issue 9).
+# driver, asyncpg would fail to encode it half-way through a statement.
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # integer (positions, versions)
 BIGINT_MAX = 2**63 - 1  # bigint (ids)
 

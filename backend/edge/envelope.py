@@ -9,7 +9,7 @@ error handler, or an edge middleware refusing the request before the app: 400, 4
 and it is counted and timed for /metrics (metrics.py), its refusals included.
 
 One layer and one wrapped `send` for the three, not one each: every layer is paid on every
-request (issue 14).
+request.
 """
 
 from __future__ import annotations
