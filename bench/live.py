@@ -53,6 +53,7 @@ REPO = BENCH.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(BENCH))
 
+import results  # noqa: E402
 from soak import free_port, rss_mib, wait_ready  # noqa: E402
 
 # --- the streams (child process) ---------------------------------------------------------
@@ -426,11 +427,7 @@ def main(args: argparse.Namespace) -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
     result["args"] = vars(args)
     print(json.dumps(result, indent=1))
-    out_dir = REPO / "bench/results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"live-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
-    out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {out}")
+    results.save("live", result)
     return 0
 
 

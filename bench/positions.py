@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import results as saved  # noqa: E402
 from bench.soak import free_port, stop, wait_ready  # noqa: E402
 from tests import pg  # noqa: E402
 
@@ -208,12 +208,8 @@ def main(args: argparse.Namespace) -> int:
     print(f"\n{args.todos} todos in each of two lists ({'dense' if args.dense else 'spaced'}):")
     for name, value in results.items():
         print(f"  {name:30s} {value}")
-    out_dir = REPO / "bench/results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"positions-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     args_out = {**vars(args), "code": str(args.code)}
-    out.write_text(json.dumps({"args": args_out, "results": results}, indent=1))
-    print(f"wrote {out}")
+    saved.save("positions", {"args": args_out, "results": results})
     return 0
 
 

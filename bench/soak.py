@@ -29,6 +29,8 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import results  # noqa: E402  (bench/, this script's folder)
+
 from todoapp_tools import loadtest  # noqa: E402
 
 
@@ -141,21 +143,15 @@ def main(args: argparse.Namespace) -> int:
         f"\nRSS at {at_1[0]:.0f} s: {at_1[1]:.1f} MiB; at {last[0]:.0f} s: {last[1]:.1f} MiB; "
         f"growth {growth:+.1f}% (limit {args.max_growth:g}%)"
     )
-    out_dir = REPO / "bench/results"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"soak-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "args": vars(args),
-                "rss_mib": [(t, m) for t, m, _ in samples],
-                "growth_pct": growth,
-                "report": json.loads(report.to_json()),
-            },
-            indent=1,
-        )
+    results.save(
+        "soak",
+        {
+            "args": vars(args),
+            "rss_mib": [(t, m) for t, m, _ in samples],
+            "growth_pct": growth,
+            "report": json.loads(report.to_json()),
+        },
     )
-    print(f"wrote {out}")
     return 0 if report.ok and growth <= args.max_growth else 1
 
 
