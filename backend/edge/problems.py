@@ -141,8 +141,16 @@ _SQLSTATE_PROBLEMS = {
 _UNAVAILABLE_CLASSES = ("08", "53", "57")
 
 
+# The driver's own errors about the state of its connection. InternalClientError is what
+# asyncpg raises when a statement meets a connection whose session the server has just ended
+# (its FATAL message read, the end of the socket not yet): "cannot switch to state 12;
+# another operation (2) is in progress". The statement was never sent; the connection is
+# discarded (data/db.py) and a retry gets another one.
+DriverConnectionError = asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError
+
+
 def database_problem(
-    error: sa_exc.DBAPIError | asyncpg.PostgresError | asyncpg.InterfaceError,
+    error: sa_exc.DBAPIError | asyncpg.PostgresError | DriverConnectionError,
 ) -> Problem:
     """The answer to a database error: raised through SQLAlchemy, or by asyncpg itself while
     connecting (e.g. CannotConnectNowError while the server restarts) or running a prepared
@@ -172,7 +180,7 @@ def _lost_the_server(cause: BaseException | None) -> bool:
     if isinstance(cause, ValueError):
         return False
     return isinstance(
-        cause, OSError | TimeoutError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError
+        cause, OSError | TimeoutError | asyncpg.PostgresConnectionError | DriverConnectionError
     )
 
 
@@ -217,6 +225,7 @@ _PROBLEMS: list[tuple[type[BaseException], Callable[[Any], Problem]]] = [
     (sa_exc.DBAPIError, database_problem),
     (asyncpg.PostgresError, database_problem),
     (asyncpg.InterfaceError, database_problem),
+    (asyncpg.exceptions.InternalClientError, database_problem),
     (sa_exc.TimeoutError, lambda _: unavailable("The server is busy; retry shortly.")),
     (OSError, _connection_failed),
     (TimeoutError, _timed_out),
