@@ -69,13 +69,15 @@ class Stream:
     async def events(self, count: int) -> list[Message]:
         return [await self.event() for _ in range(count)]
 
-    async def end(self) -> list[Message]:
-        """Everything until the server ends the stream."""
+    async def end(self, cleanly: bool = False) -> list[Message]:
+        """Everything until the server ends the stream. `cleanly`: the server must end its
+        response (a cut connection, as when a killed worker drops it, fails)."""
         seen = []
+        ends = EOFError if cleanly else (EOFError, httpx.RemoteProtocolError)
         try:
             while True:
                 seen.append(await self.next())
-        except (EOFError, httpx.RemoteProtocolError):
+        except ends:
             return seen
 
 

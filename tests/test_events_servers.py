@@ -13,14 +13,17 @@ import httpx
 
 from . import pg
 from .servers import free_port, server
-from .sse import Message, Stream, stream
+from .sse import stream
 from .users import bearer
 
 
 async def test_a_change_through_one_server_reaches_streams_on_another(pg_server: str) -> None:
     """Server A (2 workers) and server B (1 worker) share a database. Streams on both, and
     on both of A's workers, receive a change made through A and one made through B (with
-    accounts on: one user's token on both servers)."""
+    accounts on: one user's token on both servers), each on the stream it opened.
+
+    (Until the hand-off gave the app a receive of its own, about one run in five saw a
+    granian worker end a stream at once with a spurious http.disconnect: live/handoff.py.)"""
     with pg.scratch_database(pg_server, "servers") as url:
         ports = [free_port(), free_port()]
         envs = [{**os.environ, "DATABASE_URL": url, "PORT": str(port)} for port in ports]
@@ -38,36 +41,17 @@ async def test_a_change_through_one_server_reaches_streams_on_another(pg_server:
                 on_a = [await stack.enter_async_context(stream(clients[a])) for _ in range(8)]
                 on_b = await stack.enter_async_context(stream(clients[b]))
                 streams = [(clients[a], sse) for sse in on_a] + [(clients[b], on_b)]
-                last = [(await sse.ready()).id for _, sse in streams]
+                for _, sse in streams:
+                    await sse.ready()
                 for writer, title in ((clients[a], "through A"), (clients[b], "through B")):
                     created = await writer.post("/api/todos", json={"title": title})
                     assert created.status_code == 201
-                    for i, (client, sse) in enumerate(streams):
-                        sse, event = await event_or_resumed(stack, client, sse, last[i])
-                        streams[i], last[i] = (client, sse), event.id
+                    for _, sse in streams:
+                        event = await sse.event()  # the same stream: none may end meanwhile
                         assert event.kind == "todos.created"
                         assert event.todos[0]["title"] == title
                 # One listening connection per worker, whatever the number of streams.
                 assert await listeners(url) == 3
-
-
-async def event_or_resumed(
-    stack: AsyncExitStack, client: httpx.AsyncClient, sse: Stream, last_id: int | None
-) -> tuple[Stream, Message]:
-    """The stream's next event past any `ready`; if the server ended the stream meanwhile,
-    the same event through a reconnection with Last-Event-ID, as a browser's EventSource
-    gets it. (Open bug: now and then a granian worker with several workers ends a live
-    stream, or starts it again, about one run in five of this test; delivery must still
-    miss nothing.)"""
-    for _ in range(3):
-        try:
-            event = await sse.event()
-        except EOFError:
-            sse = await stack.enter_async_context(stream(client, last_event_id=str(last_id)))
-            continue
-        if event.kind != "ready":
-            return sse, event
-    raise AssertionError("no event after three tries")
 
 
 async def token_of_new_user(base: str) -> str:
@@ -93,7 +77,10 @@ async def listeners(url: str) -> int:
 
 async def test_sigterm_ends_every_stream_and_the_server_stops_at_once(pg_server: str) -> None:
     """The server stops when its open responses end; streams never end by themselves, so
-    the shutdown ends them (instead of granian killing the worker after 10 s)."""
+    the shutdown ends them: each response ends properly, not cut by granian killing the
+    worker after 10 s. (Not told by granian's log: its "Killing worker after it refused to
+    gracefully stop" also shows, now and then, for a worker that has exited already, when
+    its two threads that wait for the worker's exit race.)"""
     with pg.scratch_database(pg_server, "shutdown") as url:
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "AUTH": "off"}
@@ -105,7 +92,6 @@ async def test_sigterm_ends_every_stream_and_the_server_stops_at_once(pg_server:
                     await sse.ready()
                 proc.send_signal(signal.SIGTERM)
                 for sse in streams:
-                    assert [m.kind for m in await sse.end()] in ([], ["comment"])
+                    ending = [m.kind for m in await sse.end(cleanly=True)]
+                    assert ending in ([], ["comment"])
             assert await asyncio.to_thread(proc.wait, 30) == 0
-        log = "".join(proc.log)
-        assert "refused to gracefully stop" not in log, log

@@ -7,10 +7,18 @@ for it. Here, on the server's connection, the stream writes its body for as long
 lasts. At 1,000 streams that halves the memory per stream and most of the CPU per event
 delivered (docs/benchmarks.md), and a stream holds no in-flight slot (MAX_IN_FLIGHT) and
 meets no REQUEST_TIMEOUT.
+
+The server's `receive` has one reader: the stream, which learns from it that its client has
+left. The app gets an empty request body of its own instead. Why: under granian, a `receive`
+of the web framework's that its request's end cancelled can still be running inside the
+server; a second one started meanwhile finds the body gone and reports a disconnect, for good
+("http.disconnect" from then on). Now and then a live stream ended at once for a connected
+client (a GET /api/events carries no body: nothing of the request is lost).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any, Protocol
@@ -24,6 +32,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 STREAM = "todoapp.live.stream"  # where the route leaves its stream in the ASGI scope
 PATH = "/api/events"
 END = {"type": "http.response.body", "body": b"", "more_body": False}
+NO_BODY = {"type": "http.request", "body": b"", "more_body": False}
 
 
 class Stream(Protocol):
@@ -51,7 +60,7 @@ class Handoff:
             await send(message)
 
         try:
-            await self.app(scope, receive, head_only)
+            await self.app(scope, _request_without_body(), head_only)
         except BaseException:
             _release(scope.pop(STREAM, None))
             raise
@@ -67,6 +76,22 @@ class Handoff:
         finally:
             with suppress(Exception):  # the client may be gone
                 await send(END)
+
+
+def _request_without_body() -> Receive:
+    """The app's `receive` for an event stream: an empty body, then nothing until the
+    request ends (and its reader is cancelled); the server's own is left to the stream."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return NO_BODY
+        await asyncio.get_running_loop().create_future()  # (cancelled at the request's end)
+        raise AssertionError("unreachable")
+
+    return receive
 
 
 def _release(stream: Stream | None) -> None:
