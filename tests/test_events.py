@@ -321,6 +321,35 @@ async def test_the_feeds_read_does_not_scan_the_table(pg_server: str) -> None:
     assert top["Shared Hit Blocks"] + top["Shared Read Blocks"] < 100, top
 
 
+async def test_a_worker_without_streams_does_not_read_the_changes(
+    settings: Settings, clean_db: AsyncEngine
+) -> None:
+    """Every worker hears every change (NOTIFY); one with no stream open skips the events
+    instead of reading them (a read per write per worker, for nobody), and a stream that
+    then opens starts after the newest one and gets what follows."""
+    quiet = replace(settings, events_heartbeat=3600)  # no heartbeat read during the test
+    async with served(quiet) as (app, client):
+        await add(client, "first")
+        feed = feed_of(app)  # (the app has started: it answered)
+        await feed.sync()
+        reads, heard = feed.fetches, feed.notified
+        last = [await add(client, f"unseen {i}") for i in range(5)][-1]
+        await until(lambda: feed.notified >= heard + 5, "the feed heard the five changes")
+        assert feed.fetches == reads
+        async with stream(client) as sse:
+            ready = await sse.ready()
+            assert ready.id == await newest_event_id(clean_db)
+            await add(client, "seen")
+            event = await sse.event()
+        assert (event.kind, event.todos[0]["title"]) == ("todos.created", "seen")
+        assert last["title"] == "unseen 4"
+
+
+async def newest_event_id(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(text("SELECT max(id) FROM events"))).scalar_one()
+
+
 # --- scope, limits, headers ------------------------------------------------------------
 
 

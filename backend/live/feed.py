@@ -29,13 +29,17 @@ the feed reconnects with a backoff and catches up from where it was. Every heart
 it also reads the table (in case a notification was missed), sends the streams their
 keep-alive and prunes expired events (EVENTS_RETENTION).
 
-Fan-out: each read hands its batch to every subscription, which keeps the events its user
-may receive (the event's audience names them: data/events.py) and, if there are any, wakes
+Fan-out: each read hands every subscription the events of its batch that its user may
+receive (the event's audience names them: data/events.py), of its list if it has one: picked
+out once for all the subscriptions that want the same. If there are any, it wakes
 its stream (the body running in live/handoff.py) with a bare future; a stream with nothing
 new is not woken. A wake-up costs far more than the events it carries, so when changes come
 fast the reads are paced (PACE_PER_STREAM per open stream, at most PACE_MAX): each wake-up
 then carries a batch, and a stream's frames are joined once per batch for all the streams of
-its user that send the same one (api/events.py). A stream that falls
+its user that send the same one (api/events.py). The wake-ups go out in slices of
+WAKE_SLICE streams, with the event loop's turn in between: the woken streams send, and the
+requests that arrived meanwhile are served, instead of waiting behind 1,000 sends. A stream
+that falls
 EVENTS_QUEUE events behind (its client reads too slowly) is dropped from the fan-out at once;
 nobody else waits for it.
 """
@@ -44,7 +48,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from contextlib import suppress
+from typing import TypeVar
 
 import asyncpg
 
@@ -53,6 +59,7 @@ from ..data.events import Position, Stored
 from ..runtime.config import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH = 100  # events read per query: a stream never lags by much more than one batch
 PRUNE_BATCH = 1000  # events deleted per statement
@@ -60,6 +67,7 @@ PRUNE_ROUNDS = 20  # statements per heartbeat tick at most: delivery goes on in 
 REPOLL_FIRST, REPOLL_MAX = 0.02, 1.0  # seconds, while events are held back
 # Seconds between reads of the table per open stream, and at most: 1,000 streams, 0.1 s.
 PACE_PER_STREAM, PACE_MAX = 0.0001, 0.15
+WAKE_SLICE = 50  # subscriptions offered a batch between two turns of the event loop
 RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0  # seconds, after the connection was lost
 
 
@@ -96,14 +104,19 @@ class Subscription:
         self.waiter: asyncio.Future[None] | None = None
         self.beat = self.overflowed = self.closed = False
 
-    def offer(self, batch: list[Stored]) -> bool:
-        """Queue the events it wants; False (and no more events) when it fell too far behind."""
+    @property
+    def wants(self) -> tuple[str, int | None]:
+        """Which events of a batch it takes: its user's, of its list (all when None). The
+        feed picks them out once for every subscription that wants the same."""
+        return self.who, self.list_id
+
+    def offer(self, mine: list[Stored]) -> bool:
+        """Queue the events of a batch it wants (see `wants`); False (and no more
+        events) when it fell too far behind."""
         if self.after is not None:
-            batch = [e for e in batch if e.position > self.after]
-            if batch:
+            mine = [e for e in mine if e.position > self.after]
+            if mine:
                 self.after = None  # what comes later is later still
-        who, list_id = self.who, self.list_id
-        mine = [e for e in batch if who in e.audience and (list_id is None or e.list_id == list_id)]
         if not mine:
             return True  # nothing for it: not even woken
         self.pending += mine
@@ -141,6 +154,11 @@ class Subscription:
             self.waiter.set_result(None)
 
 
+def picked(batch: list[Stored], who: str, list_id: int | None) -> list[Stored]:
+    """The events of the batch for `who`'s streams of `list_id` (None: of every list)."""
+    return [e for e in batch if who in e.audience and (list_id is None or e.list_id == list_id)]
+
+
 class Feed:
     """The worker's listener and fan-out (one per worker process)."""
 
@@ -154,6 +172,7 @@ class Feed:
         self.connected = asyncio.Event()
         self.closing = False
         self.fetches = 0  # reads of the table done
+        self.notified = 0  # NOTIFYs received
         self._reads_started = 0
         self._read_done = asyncio.Event()  # replaced after each read
         self._wake = asyncio.Event()
@@ -198,11 +217,20 @@ class Feed:
             sub.close()
         self.subscriptions.clear()
 
-    def _publish(self, batch: list[Stored]) -> None:
-        dropped = [sub for sub in self.subscriptions if not sub.offer(batch)]
-        for sub in dropped:
-            log.warning("an event stream fell %d events behind: reset", sub.limit)
-            self.subscriptions.discard(sub)
+    async def _publish(self, batch: list[Stored]) -> None:
+        subscriptions = list(self.subscriptions)
+        wanted: dict[tuple[str, int | None], list[Stored]] = {}
+        for start in range(0, len(subscriptions), WAKE_SLICE):
+            if start:
+                await asyncio.sleep(0)  # the woken streams send; requests get their turn
+            for sub in subscriptions[start : start + WAKE_SLICE]:
+                mine = wanted.get(sub.wants)
+                if mine is None:
+                    mine = wanted[sub.wants] = picked(batch, *sub.wants)
+                if sub not in self.subscriptions or sub.offer(mine):
+                    continue  # (gone during an earlier slice, or took the batch)
+                log.warning("an event stream fell %d events behind: reset", sub.limit)
+                self.subscriptions.discard(sub)
 
     def _heartbeat(self) -> None:
         for sub in self.subscriptions:
@@ -266,7 +294,9 @@ class Feed:
         return conn
 
     def _on_notify(self, *_: object) -> None:
-        self._wake.set()
+        self.notified += 1
+        if self.subscriptions:  # (with no stream, nobody waits: the next read skips ahead)
+            self._wake.set()
 
     def _on_lost(self, *_: object) -> None:
         self._lost = True
@@ -316,17 +346,36 @@ class Feed:
     async def _catch_up(self, conn: asyncpg.Connection) -> bool:
         """Hand out every final event after the position; True if some are held back."""
         assert self.position is not None
+        if not self.subscriptions and await self._skip_ahead(conn):
+            return False
         while True:
-            self._reads_started += 1
-            batch = await events.final_after(conn, self.position, BATCH)
-            self.fetches += 1
-            done, self._read_done = self._read_done, asyncio.Event()
-            done.set()
+            batch = await self._read(events.final_after(conn, self.position, BATCH))
             if batch.events:
                 self.position = batch.events[-1].position
-                self._publish(batch.events)
+                await self._publish(batch.events)
             if len(batch.events) < BATCH:
                 return batch.held_back
+
+    async def _skip_ahead(self, conn: asyncpg.Connection) -> bool:
+        """With no stream to hand them to, the events are not read: the position moves to
+        the newest final one (a worker without streams costs the writes nothing, and a
+        stream joins at once, however long the worker was without any). False if a stream
+        joined meanwhile: it needs the events after the position it joined at."""
+        newest = await self._read(events.newest_final(conn))
+        if self.subscriptions:
+            return False
+        assert self.position is not None
+        self.position = max(self.position, newest)
+        return True
+
+    async def _read(self, query: Awaitable[T]) -> T:
+        """A read of the table, counted for sync()."""
+        self._reads_started += 1
+        result = await query
+        self.fetches += 1
+        done, self._read_done = self._read_done, asyncio.Event()
+        done.set()
+        return result
 
     async def _prune(self, conn: asyncpg.Connection) -> None:
         retention = self.settings.events_retention
