@@ -6,7 +6,6 @@ from functools import partial
 from typing import Any
 
 from quart import Quart, Response
-from quart_cors import cors
 from quart_schema import Info, QuartSchema
 
 from . import api, live
@@ -15,6 +14,7 @@ from .data import db
 from .edge import (
     auth,
     bodies,
+    cors,
     docs,
     envelope,
     health,
@@ -35,28 +35,6 @@ API_DESCRIPTION = (
     "`If-None-Match` a read (304). `POST` takes an `Idempotency-Key`. Pages are keyset pages: "
     'the next one is in the `Link: <...>; rel="next"` header.'
 )
-# What a browser app on another origin may send (conditional writes, safe retries, tracing)
-# and read beyond the basic response headers (see the README's API section).
-CORS_REQUEST_HEADERS = [
-    "Content-Type",
-    "Authorization",  # access tokens (AUTH=on)
-    "If-Match",
-    "If-None-Match",
-    "Idempotency-Key",
-    "X-Request-ID",
-    "Last-Event-ID",
-]
-CORS_RESPONSE_HEADERS = [
-    "ETag",
-    "Location",
-    "Link",
-    "X-Total-Count",
-    "Retry-After",
-    "X-Request-ID",
-    "Idempotent-Replayed",
-]
-
-
 def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or Settings.from_env()
     requestid.configure_logging(settings.log_level, settings.log_format)
@@ -85,12 +63,11 @@ def create_app(settings: Settings | None = None) -> Quart:
     overload.init_app(app, settings)
     bodies.init_app(app, settings)
     hosts.init_app(app, settings)
-    envelope.init_app(app)
+    envelope.init_app(app, cors.policy(settings))
     # Outermost: an event stream's body runs on after its request has ended (live/handoff.py).
     live.hand_off_streams(app)
 
-    if settings.cors_origins:
-        _cors(app, settings.cors_origins)
+    cors.init_app(app, settings)
     return app
 
 
@@ -127,14 +104,3 @@ def _responses_as_they_are(app: Quart) -> None:
         return await converting(result)
 
     app.make_response = make_response  # type: ignore[method-assign]
-
-
-def _cors(app: Quart, origins: tuple[str, ...]) -> None:
-    cors(
-        app,
-        allow_origin="*" if "*" in origins else list(origins),
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=CORS_REQUEST_HEADERS,
-        expose_headers=CORS_RESPONSE_HEADERS,
-        max_age=600,
-    )

@@ -8,7 +8,8 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from backend import CORS_REQUEST_HEADERS, CORS_RESPONSE_HEADERS
+from backend.edge.cors import REQUEST_HEADERS as CORS_REQUEST_HEADERS
+from backend.edge.cors import RESPONSE_HEADERS as CORS_RESPONSE_HEADERS
 from backend.runtime.config import Settings
 
 from .servers import app_client, todoapp
@@ -97,3 +98,31 @@ async def test_wildcard_allows_any_origin(star_client: httpx.AsyncClient) -> Non
         "/api/todos", headers={**PREFLIGHT, "Origin": "https://anything.example"}
     )
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+TOO_LARGE = b'{"title": "' + b"x" * (1024 * 1024) + b'"}'
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("https://app.example", "https://app.example"), ("https://evil.example", None)],
+)
+async def test_a_refusal_before_the_app_carries_the_cors_headers(
+    open_client: httpx.AsyncClient, origin: str, allowed: str | None
+) -> None:
+    """The edge refuses a body over 1 MiB before the app (and quart-cors) runs: a browser
+    app on a listed origin must still be able to read the answer (it was an opaque error)."""
+    headers = {"Origin": origin, "Content-Type": "application/json"}
+    response = await open_client.post("/api/todos", content=TOO_LARGE, headers=headers)
+    assert response.status_code == 413
+    assert response.headers.get("access-control-allow-origin") == allowed
+    if allowed:
+        exposed = header_set(response.headers["access-control-expose-headers"])
+        assert {h.lower() for h in CORS_RESPONSE_HEADERS} <= exposed
+        assert response.headers["vary"] == "Origin"
+
+
+async def test_a_refusal_before_the_app_with_the_wildcard(star_client: httpx.AsyncClient) -> None:
+    headers = {"Origin": "https://anything.example", "Content-Type": "application/json"}
+    response = await star_client.post("/api/todos", content=TOO_LARGE, headers=headers)
+    assert (response.status_code, response.headers["access-control-allow-origin"]) == (413, "*")

@@ -5,6 +5,7 @@ error handler, or an edge middleware refusing the request before the app: 400, 4
 - the request's id (requestid.py: the client's valid X-Request-ID, or a new one), which
   every log line of the request carries too;
 - the security headers it does not set itself (security.py);
+- CORS headers, for a listed origin, on the refusals made before the app (cors.py);
 
 and it is counted and timed for /metrics (metrics.py), its refusals included.
 
@@ -20,12 +21,14 @@ from quart import Quart
 
 from . import requestid, security
 from .asgitypes import ASGIApp, Message, Receive, Scope, Send
+from .cors import Policy
 from .metrics import CLIENT_GONE, Recorder
 
 
 class Envelope:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, cors: Policy | None) -> None:
         self.app = app
+        self.cors = cors
         self.recorder = Recorder()
         self.in_flight = self.recorder.metrics.in_flight
 
@@ -35,6 +38,8 @@ class Envelope:
             return
         request_id, token = requestid.assign(scope["headers"])
         status: int | None = None  # until a response starts
+        cors = self.cors
+        origin = None if cors is None else _origin(scope["headers"])
 
         async def send_enveloped(message: Message) -> None:
             nonlocal status
@@ -43,6 +48,8 @@ class Envelope:
                 headers = list(message.get("headers", ()))
                 headers.append((b"x-request-id", request_id))
                 security.add_headers(headers)
+                if cors is not None:
+                    cors.headers(origin, headers)
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -60,6 +67,10 @@ class Envelope:
             requestid.end(token)
 
 
-def init_app(app: Quart) -> None:
+def _origin(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    return next((value for name, value in headers if name == b"origin"), None)
+
+
+def init_app(app: Quart, cors: Policy | None) -> None:
     """Wrap the app, outside every middleware that may answer on its own."""
-    app.asgi_app = Envelope(app.asgi_app)  # type: ignore[method-assign]
+    app.asgi_app = Envelope(app.asgi_app, cors)  # type: ignore[method-assign]
