@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,14 +109,15 @@ class StreamClient(asyncio.Protocol):
             stats.buffer = lines.pop()
             for line in lines:
                 if line.startswith(b'data: {"id"') and b'"kind":"todos.' in line:
-                    at = json.loads(line[6:])["at"]
-                    stats.delays.append(now - _epoch(at))
+                    stats.delays.append(now - _at(line))
 
 
-def _epoch(iso: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso).timestamp()
+def _at(line: bytes) -> float:
+    """The event's `at` (a top-level field, before its todos), as a Unix time. Found, not
+    parsed as JSON: the probes share the machine's two cores with the server, and a full
+    parse of every event they read cost most of the stream clients' CPU."""
+    start = line.index(b'"at":"') + 6
+    return datetime.fromisoformat(line[start : line.index(b'"', start)].decode()).timestamp()
 
 
 def streams_main(

@@ -190,7 +190,7 @@ class Stream:
         while after < self.upto:
             async with db.outside_request(self.app, self.actor) as work:
                 page = await events.between(work, after, self.upto, self.sub.list_id, HISTORY_PAGE)
-            await _send(send, await self._frames(page))
+            await _send(send, self._frames(page))
             if len(page) < HISTORY_PAGE:
                 return
             after = page[-1].position
@@ -208,10 +208,11 @@ class Stream:
             beat, sub.beat = sub.beat, False
             if beat and not await self._still_signed_in():
                 return  # signed out, token revoked: its reconnection gets a 401
-            chunk = await self._frames(sub.take())
+            chunk = self._frames(sub.take())
             if not chunk and beat:
                 chunk = b": keep-alive\n\n"
-            await _send(send, chunk)
+            if chunk:  # (as _send, without a coroutine of its own: this runs per wake-up)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
     async def _still_signed_in(self) -> bool:
         """At a heartbeat: does the credential that opened the stream still name its user?
@@ -226,7 +227,7 @@ class Stream:
             return True
         return user_id == self.actor.user_id
 
-    async def _frames(self, batch: list[Stored]) -> bytes:
+    def _frames(self, batch: list[Stored]) -> bytes:
         """The frames of the batch's events for this stream's user, joined: made once for
         all the streams of one user that send the same batch."""
         if not batch:
