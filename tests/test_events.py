@@ -27,7 +27,7 @@ from backend.runtime.config import Settings
 from . import pg
 from .servers import live_app, until
 from .sse import stream
-from .users import AUTH_HEADERS
+from .users import ALICE_ID, AUTH_HEADERS
 
 
 @asynccontextmanager
@@ -343,6 +343,28 @@ async def test_a_worker_without_streams_does_not_read_the_changes(
             event = await sse.event()
         assert (event.kind, event.todos[0]["title"]) == ("todos.created", "seen")
         assert last["title"] == "unseen 4"
+
+
+async def test_a_stream_joining_after_an_unread_change_wakes_the_feed(
+    settings: Settings, clean_db: AsyncEngine
+) -> None:
+    """A change heard while no stream was open is not read; a stream that joins after it
+    (between its own sync and its subscription) must not wait for the next heartbeat to get
+    it: joining wakes the feed."""
+    quiet = replace(settings, events_heartbeat=3600)
+    async with served(quiet) as (app, client):
+        await add(client, "first")
+        feed = feed_of(app)
+        await feed.sync()
+        reads, heard = feed.fetches, feed.notified
+        await add(client, "heard, not read")
+        await until(lambda: feed.notified > heard, "the feed heard the change")
+        assert feed.fetches == reads
+        sub = feed.subscribe(str(ALICE_ID), None, None)  # (as a stream joins, after its sync)
+        try:
+            await until(lambda: feed.fetches > reads, "joining woke the feed")
+        finally:
+            feed.unsubscribe(sub)
 
 
 async def newest_event_id(engine: AsyncEngine) -> int:

@@ -173,6 +173,7 @@ class Feed:
         self.closing = False
         self.fetches = 0  # reads of the table done
         self.notified = 0  # NOTIFYs received
+        self._unread = False  # a NOTIFY came since the last read began, and woke nobody
         self._reads_started = 0
         self._read_done = asyncio.Event()  # replaced after each read
         self._wake = asyncio.Event()
@@ -195,6 +196,8 @@ class Feed:
         sub = Subscription(who, list_id, ahead, self.settings.events_queue)
         self.subscriptions.add(sub)
         self.streams += 1
+        if self._unread:  # changes it may not have been handed (it joined after its sync)
+            self._wake.set()
         return sub
 
     async def sync(self) -> None:
@@ -295,8 +298,10 @@ class Feed:
 
     def _on_notify(self, *_: object) -> None:
         self.notified += 1
-        if self.subscriptions:  # (with no stream, nobody waits: the next read skips ahead)
+        if self.subscriptions:
             self._wake.set()
+        else:  # nobody waits for it; a stream that joins before the next read wakes the feed
+            self._unread = True
 
     def _on_lost(self, *_: object) -> None:
         self._lost = True
@@ -371,6 +376,7 @@ class Feed:
     async def _read(self, query: Awaitable[T]) -> T:
         """A read of the table, counted for sync()."""
         self._reads_started += 1
+        self._unread = False
         result = await query
         self.fetches += 1
         done, self._read_done = self._read_done, asyncio.Event()
