@@ -54,6 +54,17 @@ function track(delta) {
   for (const fn of activityListeners) fn(inFlight);
 }
 
+// Work that makes its requests only after earlier work (a queued move) is on its way from
+// the moment it is queued: between two requests of a queue, nothing looks settled.
+export async function pending(work) {
+  track(+1);
+  try {
+    return await work;
+  } finally {
+    track(-1);
+  }
+}
+
 async function request(method, path, body, headers) {
   track(+1);
   try {

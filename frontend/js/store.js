@@ -577,7 +577,7 @@ export class Store {
   // Sends a move after the earlier ones (positions depend on their order); on refusal,
   // `undo` puts things back and the user is told in words.
   queueMove(item, changes, undo) {
-    const done = this.moves.then(async () => {
+    const done = this.api.pending(this.moves.then(async () => {
       await settle([item]);
       if (item.gone) return false;
       try {
@@ -599,7 +599,7 @@ export class Store {
       } finally {
         this.emit();
       }
-    });
+    }));
     this.moves = done;
     return done;
   }

@@ -4,8 +4,10 @@ list of the sidebar moves it there."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from .conftest import (
     TODO_ITEM,
@@ -26,6 +28,40 @@ def titles(page: Page):
 
 async def server_titles(client: httpx.AsyncClient, list_id: int = 1) -> list[str]:
     return [t["title"] for t in await server_todos(client, list_id)]
+
+
+async def test_a_queued_move_counts_as_on_its_way(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    """Moves reach the server one after another; one waiting for the move before it is on
+    its way too (data-requests, the page's "saving" count, which tests wait on). It was not:
+    between two moves the page looked settled with a move still to send, and a test that
+    waited for quiet then read the server's order too early (seen once in CI)."""
+    await add_todos(page, "a", "b", "c")
+    held, release = asyncio.Event(), asyncio.Event()
+    is_move = api_request("PATCH", TODO_ITEM)
+
+    async def hold_first_move(route: Route) -> None:
+        if not is_move(route.request) or held.is_set():
+            await route.fallback()
+            return
+        held.set()
+        response = await route.fetch()
+        await release.wait()
+        await route.fulfill(response=response)
+
+    await page.route("**/api/**", hold_first_move)
+    await todo_items(page).first.locator("label").focus()
+    await page.keyboard.press("Alt+ArrowDown")
+    await held.wait()
+    html = page.locator("html")
+    one_move = int(await html.get_attribute("data-requests") or "0")
+    await page.keyboard.press("Alt+ArrowDown")  # queued behind the held one
+    await expect(html).to_have_attribute("data-requests", str(one_move + 1))
+    release.set()
+    await expect(titles(page)).to_have_text(["b", "c", "a"])
+    await settled(page)
+    assert await server_titles(live_client) == ["b", "c", "a"]
 
 
 async def centre(page: Page, selector_or_locator) -> tuple[float, float]:
