@@ -288,6 +288,7 @@ export class Store {
       ...confirmed(t),
       saved: confirmed(t),
       pending: 0, // changes sent but not answered yet
+      moving: 0, // moves sent or queued but not answered yet: its order is ours till then
       gone: false, // deleted here (its DELETE may still be on its way)
       chain: Promise.resolve(),
     };
@@ -319,7 +320,7 @@ export class Store {
     }
     const item = {
       key: `new-${nextKey++}`, id: null, list_id: listId, title, completed: false, due,
-      notes: null, order: Infinity, saved: null, pending: 1, gone: false,
+      notes: null, order: Infinity, saved: null, pending: 1, moving: 0, gone: false,
       chain: Promise.resolve(),
     };
     this.items.push(item);
@@ -419,9 +420,12 @@ export class Store {
   confirm(item, todo) {
     if (item.version !== undefined && todo.version < item.version) return;
     item.version = todo.version;
+    item.saved = confirmed(todo);
+    // A move of ours on its way decides where the todo is: an event of an earlier state
+    // (our own earlier move, told by the live feed) must not put it back meanwhile.
+    if (item.moving) return;
     item.order = todo.order;
     item.list_id = todo.list_id;
-    item.saved = confirmed(todo);
   }
 
   drop(item) {
@@ -525,7 +529,7 @@ export class Store {
     if (item.id === null || target.id === null) return null;
     const before = new Map(this.items.map((t) => [t, t.order]));
     const place = this.place;
-    const down = item.order < target.order;
+    const down = this.items.indexOf(item) < this.items.indexOf(target); // as the user sees it
     const to = down ? target.order + 1 : target.order;
     this.items = this.items.filter((t) => t !== item);
     this.items.splice(this.items.indexOf(target) + (down ? 1 : 0), 0, item);
@@ -577,11 +581,13 @@ export class Store {
   // Sends a move after the earlier ones (positions depend on their order); on refusal,
   // `undo` puts things back and the user is told in words.
   queueMove(item, changes, undo) {
+    item.moving += 1;
     const done = this.api.pending(this.moves.then(async () => {
-      await settle([item]);
-      if (item.gone) return false;
       try {
+        await settle([item]);
+        if (item.gone) return false;
         const saved = await this.api.todos.update(item.id, changes);
+        this.confirm(item, saved); // (its version: older events of it are ignored from now)
         item.order = saved.order;
         if ('order' in changes) await this.refreshOrders(this.place).catch(() => {});
         return true;
@@ -597,6 +603,7 @@ export class Store {
         }
         return false;
       } finally {
+        item.moving -= 1;
         this.emit();
       }
     }));
