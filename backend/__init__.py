@@ -35,6 +35,8 @@ API_DESCRIPTION = (
     "`If-None-Match` a read (304). `POST` takes an `Idempotency-Key`. Pages are keyset pages: "
     'the next one is in the `Link: <...>; rel="next"` header.'
 )
+
+
 def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or Settings.from_env()
     requestid.configure_logging(settings.log_level, settings.log_format)

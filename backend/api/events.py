@@ -37,7 +37,7 @@ from ..edge import auth
 from ..edge.problems import Problem, unavailable
 from ..live.feed import Feed, Full, Subscription
 from . import validation
-from .common import answers, not_found
+from .common import answers, host_url, not_found
 from .lists import LISTS
 from .todos import TODOS
 
@@ -140,7 +140,7 @@ class Stream:
         self.app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
         self.audience_key = events.audience_key(actor)
         self.credential: tuple[str, bytes] | None = g.get("credential")  # None: AUTH=off
-        self.host = request.host_url
+        self.host = host_url()
         self.todos_base, self.lists_base = TODOS.base_url(), LISTS.base_url()
         self.start = [f"retry: {RETRY_MS}\n\n".encode()]  # what the body begins with
         self.resume: Position | None = None

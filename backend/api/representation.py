@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel
-from quart import Response, request
+from quart import Response
 
 from ..data import Row, db
 from ..data.db import Work
@@ -22,7 +22,7 @@ from ..domain.schemas import Source
 from ..edge.jsonio import json_response
 from ..edge.problems import Problem
 from . import pagination
-from .common import answers, not_found
+from .common import answers, host_url, not_found
 from .conditional import not_modified, precondition_failed
 
 
@@ -52,7 +52,7 @@ class Representation:
         self._has_url = "url" in model.model_fields
 
     def base_url(self) -> str:
-        return request.host_url + self.path
+        return host_url() + self.path
 
     def body(self, row: Row, base: str | None = None) -> dict[str, Any]:
         body = dict(zip(self._names, self._values(row), strict=True))

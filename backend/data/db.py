@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -32,13 +32,15 @@ from typing import Any
 import asyncpg
 from quart import Quart, current_app, g
 from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from ..domain import actor as actors
 from ..domain.actor import Actor
@@ -283,7 +285,6 @@ def prepared(build: Callable[..., Any]) -> Callable[..., Prepared]:
     return get
 
 
-@dataclass(frozen=True, slots=True)
 class Work:
     """A unit of work: the connection it runs on and the actor it runs for.
 
@@ -293,14 +294,28 @@ class Work:
     statement runs on it directly. In a transaction it runs through SQLAlchemy, which owns
     BEGIN and COMMIT."""
 
-    conn: AsyncConnection
-    actor: Actor
-    driver: asyncpg.Connection | None = None
+    __slots__ = ("_conn", "actor", "driver")
+
+    def __init__(
+        self, conn: AsyncConnection | None, actor: Actor, driver: asyncpg.Connection | None = None
+    ) -> None:
+        self._conn = conn
+        self.actor = actor
+        self.driver = driver
+
+    @property
+    def conn(self) -> AsyncConnection:
+        assert self._conn is not None
+        return self._conn
+
+    @property
+    def dialect(self) -> Any:
+        return self.conn.dialect
 
     async def rows(self, stmt: Any, **values: Any) -> Sequence[Row]:
         if isinstance(stmt, Prepared):
             if self.driver is not None:
-                plan = stmt.plan(self.conn.dialect)
+                plan = stmt.plan(self.dialect)
                 records = await self._driver(self.driver.fetch, plan, values)
                 return records if plan.results is None else [plan.convert(r) for r in records]
             stmt, values = self._through_sqlalchemy(stmt, values)
@@ -309,7 +324,7 @@ class Work:
     async def row(self, stmt: Any, **values: Any) -> Row | None:
         """The first row, or None."""
         if isinstance(stmt, Prepared) and self.driver is not None:
-            plan = stmt.plan(self.conn.dialect)
+            plan = stmt.plan(self.dialect)
             record = await self._driver(self.driver.fetchrow, plan, values)
             return None if record is None else plan.convert(record)
         if isinstance(stmt, Prepared):
@@ -318,14 +333,14 @@ class Work:
 
     async def scalar(self, stmt: Any, **values: Any) -> Any:
         if isinstance(stmt, Prepared) and self.driver is not None:
-            return await self._driver(self.driver.fetchval, stmt.plan(self.conn.dialect), values)
+            return await self._driver(self.driver.fetchval, stmt.plan(self.dialect), values)
         if isinstance(stmt, Prepared):
             stmt, values = self._through_sqlalchemy(stmt, values)
         return (await self.conn.execute(stmt, values or None)).scalar()
 
     async def rowcount(self, stmt: Any, **values: Any) -> int:
         if isinstance(stmt, Prepared) and self.driver is not None:
-            status = await self._driver(self.driver.execute, stmt.plan(self.conn.dialect), values)
+            status = await self._driver(self.driver.execute, stmt.plan(self.dialect), values)
             return int(status.rsplit(" ", 1)[-1])  # "UPDATE 3"
         if isinstance(stmt, Prepared):
             stmt, values = self._through_sqlalchemy(stmt, values)
@@ -335,7 +350,7 @@ class Work:
         return await self.conn.execute(stmt, params)
 
     def _through_sqlalchemy(self, stmt: Prepared, values: dict[str, Any]) -> tuple[Any, Any]:
-        names = stmt.plan(self.conn.dialect).names
+        names = stmt.plan(self.dialect).names
         given = {k: v for k, v in values.items() if k in names}
         if ACTOR_PARAM in names:
             given[ACTOR_PARAM] = self.actor.user_id
@@ -347,19 +362,114 @@ class Work:
         try:
             return await method(plan.sql, *plan.args(values))
         except BaseException as error:
-            await self._after_driver_error(error)
+            discard, whole_pool = untrusted(error)
+            if discard:
+                await self._discard(error, whole_pool)
             raise
 
-    async def _after_driver_error(self, error: BaseException) -> None:
+    async def _discard(self, error: BaseException, whole_pool: bool) -> None:
         """What discard_unknown_connections does for SQLAlchemy's executions, for ours: a
         connection whose state is unknown is closed, never handed to the next request."""
-        discard, whole_pool = untrusted(error)
-        if not discard:
-            return
         if whole_pool:
             # As SQLAlchemy does on a disconnect: older connections are replaced on checkout.
             self.conn.sync_engine.pool._invalidate(self.conn.sync_connection.connection, error)
         await self.conn.invalidate(error if isinstance(error, Exception) else None)
+
+
+class _Pooled(Work):
+    """An autocommit unit's Work: a connection of the pool, checked out without a
+    SQLAlchemy Connection around it (its set-up and tear-down cost more than a whole
+    prepared statement). Prepared statements run on the driver; the first statement that
+    goes through SQLAlchemy makes the Connection, on the same pooled connection."""
+
+    __slots__ = ("_engine", "_pooled")
+
+    def __init__(self, engine: AsyncEngine, pooled: PoolProxiedConnection, actor: Actor) -> None:
+        super().__init__(None, actor, pooled.driver_connection)
+        self._engine = engine  # the autocommit engine: a Connection made here is one too
+        self._pooled = pooled
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            self._conn = AsyncConnection(
+                self._engine, Connection(self._engine.sync_engine, self._pooled)
+            )
+        return self._conn
+
+    @property
+    def dialect(self) -> Any:
+        return self._engine.dialect
+
+    async def _discard(self, error: BaseException, whole_pool: bool) -> None:
+        if self._conn is not None:
+            await super()._discard(error, whole_pool)
+            return
+        if whole_pool:
+            self._engine.sync_engine.pool._invalidate(self._pooled, error, _checkin=False)
+        # Closing the driver's connection may wait on it: SQLAlchemy runs that in a greenlet.
+        reason = error if isinstance(error, Exception) else None
+        await greenlet_spawn(self._pooled.invalidate, reason)
+
+    async def close(self) -> None:
+        """Back to the pool (what the pool does at check-in waits on nothing: no
+        transaction is open on an autocommit connection)."""
+        if self._conn is not None:
+            await self._conn.close()
+        else:
+            self._pooled.close()
+
+
+class _Unit:
+    """statement()'s unit of work, as one context manager: the request's turn at the pool
+    (Admission), a pooled connection, and the Work, which a nested unit of the request
+    joins. (A plain class: it runs on every request, and each @asynccontextmanager layer
+    costs a generator and its steps.)"""
+
+    __slots__ = ("_actor", "_admission", "_app", "_joined", "_request", "_work")
+
+    def __init__(self, app: Quart, actor: Actor | None, *, in_request: bool) -> None:
+        self._app = app
+        self._actor = actor
+        self._request = in_request
+        self._joined: Work | None = g.get("db_work") if in_request else None
+        assert self._joined is None or actor in (None, self._joined.actor), "one actor"
+        self._admission: Admission = app.extensions["db_admission"]
+
+    async def __aenter__(self) -> Work:
+        if self._joined is not None:
+            return self._joined
+        await self._admission.__aenter__()
+        try:
+            engine: AsyncEngine = self._app.extensions["db_statements"]
+            pooled = await greenlet_spawn(_check_out, engine.sync_engine)
+        except BaseException:
+            self._admission.release()
+            raise
+        self._work = _Pooled(engine, pooled, self._actor or actors.current())
+        if self._request:
+            g.db_work = self._work
+        return self._work
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._joined is not None:
+            return
+        if self._request:
+            g.pop("db_work", None)
+        try:
+            await self._work.close()
+        finally:
+            self._admission.release()
+
+
+def _check_out(engine: Engine) -> PoolProxiedConnection:
+    """A connection of the pool, a failure to connect reported as engine.connect() does
+    (wrapped as SQLAlchemy's error, after its handle_error events)."""
+    try:
+        return engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as error:
+        Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine)
+        raise
 
 
 @asynccontextmanager
@@ -367,59 +477,28 @@ async def transaction(actor: Actor | None = None) -> AsyncIterator[Work]:
     """A unit of work of several statements: committed if the block succeeds, else rolled back.
     It runs for the request's actor; the auth layer, which works before there is one, names
     its own (``actor.NOBODY``)."""
-    async with _work("db_transactions", actor) as work:
-        yield work
-
-
-@asynccontextmanager
-async def statement(actor: Actor | None = None) -> AsyncIterator[Work]:
-    """For exactly one SQL statement, which PostgreSQL commits on its own (autocommit)."""
-    async with _work("db_statements", actor) as work:
-        yield work
-
-
-@asynccontextmanager
-async def outside_request(app: Quart, actor: Actor) -> AsyncIterator[Work]:
-    """A one-statement unit of work (autocommit) for `actor` where no request is going on:
-    a live event stream's body runs after its request has ended (backend/live)."""
-    engine: AsyncEngine = app.extensions["db_statements"]
-    async with app.extensions["db_admission"], engine.connect() as conn:  # as statement()
-        yield Work(conn, actor, conn.sync_connection.connection.driver_connection)
-
-
-@asynccontextmanager
-async def _work(kind: str, actor: Actor | None) -> AsyncIterator[Work]:
     joined: Work | None = g.get("db_work")
     if joined is not None:
         assert actor is None or actor == joined.actor, "one actor per request"
         yield joined
         return
-    engine: AsyncEngine = current_app.extensions[kind]
-    actor = actor or actors.current()
-    async with current_app.extensions["db_admission"], _connected(engine, kind, actor) as work:
-        yield work
+    engine: AsyncEngine = current_app.extensions["db_transactions"]
+    work = Work(None, actor or actors.current())
+    async with current_app.extensions["db_admission"], engine.connect() as conn, conn.begin():
+        work._conn = conn
+        g.db_work = work  # the request's unit of work, for any nested one to join
+        try:
+            yield work
+        finally:
+            g.pop("db_work", None)
 
 
-@asynccontextmanager
-async def _connected(engine: AsyncEngine, kind: str, actor: Actor) -> AsyncIterator[Work]:
-    if kind == "db_statements":
-        # Autocommit: PostgreSQL commits each statement, so there is no transaction for
-        # SQLAlchemy to begin or end (its autobegin and the rollback at close are no-ops on
-        # the database), and prepared statements run on the driver connection.
-        async with engine.connect() as conn:
-            driver = conn.sync_connection.connection.driver_connection
-            async with _joinable(Work(conn, actor, driver)) as work:
-                yield work
-        return
-    async with engine.connect() as conn, conn.begin(), _joinable(Work(conn, actor)) as work:
-        yield work
+def statement(actor: Actor | None = None) -> AbstractAsyncContextManager[Work]:
+    """For exactly one SQL statement, which PostgreSQL commits on its own (autocommit)."""
+    return _Unit(current_app, actor, in_request=True)
 
 
-@asynccontextmanager
-async def _joinable(work: Work) -> AsyncIterator[Work]:
-    """The request's unit of work, for any nested one to join."""
-    g.db_work = work
-    try:
-        yield work
-    finally:
-        g.pop("db_work", None)
+def outside_request(app: Quart, actor: Actor) -> AbstractAsyncContextManager[Work]:
+    """A one-statement unit of work (autocommit) for `actor` where no request is going on:
+    a live event stream's body runs after its request has ended (backend/live)."""
+    return _Unit(app, actor, in_request=False)

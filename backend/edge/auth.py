@@ -96,10 +96,6 @@ def _bearer() -> str | None:
     return value.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def _user_for(secret: str, kind: str) -> int | None:
-    return await user_of(kind, credentials.digest(secret))
-
-
 async def user_of(kind: str, digest: bytes) -> int | None:
     """The user of a credential (None: not valid), through the cache. Also for an event
     stream that checks, after its request, that its credential still holds."""
@@ -165,10 +161,11 @@ async def authenticate(settings: Settings) -> None:
         return  # CORS preflights carry no credentials; the answer touches no data
     token = _bearer()
     if token is not None:
-        user_id = await _user_for(token, "token")
+        digest = credentials.digest(token)
+        user_id = await user_of("token", digest)
         if user_id is None:
             raise unauthorized("This access token is not valid (revoked, or mistyped).")
-        g.actor, g.credential = Actor(user_id), ("token", credentials.digest(token))
+        g.actor, g.credential = Actor(user_id), ("token", digest)
         return
     secret = request.cookies.get(COOKIE)
     unsafe = request.method in UNSAFE
@@ -177,10 +174,10 @@ async def authenticate(settings: Settings) -> None:
     elif unsafe and path.startswith(PUBLIC_API):
         _check_origin(settings, required=False)
     if secret:
-        user_id = await _user_for(secret, "session")
+        digest = credentials.digest(secret)
+        user_id = await user_of("session", digest)
         if user_id is not None:
-            g.actor, g.session = Actor(user_id), credentials.digest(secret)
-            g.credential = ("session", g.session)
+            g.actor, g.session, g.credential = Actor(user_id), digest, ("session", digest)
     if g.actor is None and not path.startswith(PUBLIC_API):
         raise unauthorized()
 

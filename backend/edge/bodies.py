@@ -166,6 +166,6 @@ def init_app(app: Quart, settings: Settings) -> None:
         per_client=settings.max_uploads_per_client,
         max_bytes=max_bytes,
     )
-    # Quart's own cut-off never fires now (the body is complete before it reads it); set it
-    # to the same value so nobody is surprised by a second, different one.
-    app.config["BODY_TIMEOUT"] = settings.body_timeout or None
+    # Quart's own cut-off would never fire now (the body is complete before it reads it),
+    # and with one it reads the body through asyncio.wait_for: a task of its own per read.
+    app.config["BODY_TIMEOUT"] = None

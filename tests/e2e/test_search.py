@@ -75,9 +75,13 @@ async def test_typing_sends_one_search_after_a_pause(
     await groceries(live_client)
     await page.clock.install()
     await open_app(page)
+    # Paused: an installed clock also moves with real time, and typing on a busy machine
+    # once took longer than the pause (CI-like run: the search went before run_for(200)).
+    await page.clock.pause_at(await page.evaluate("Date.now()") + 1000)
     searches: list[str] = []
     page.on("request", lambda r: searches.append(r.url) if SEARCHES.search(r.url) else None)
-    await page.locator(".search").press_sequentially("groceries")
+    # Keys further apart in real time than the pause: only the page's clock counts.
+    await page.locator(".search").press_sequentially("groceries", delay=300)
     await page.clock.run_for(200)
     assert searches == []
     await page.clock.run_for(100)
