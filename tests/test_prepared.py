@@ -7,8 +7,10 @@ from dataclasses import replace
 
 import asyncpg
 from asyncpg.exceptions import InternalClientError
+from sqlalchemy import func, select
 
 from backend.data import db
+from backend.domain.actor import IMPLICIT
 from backend.edge import problems
 from backend.runtime.config import Settings
 
@@ -53,3 +55,23 @@ def test_a_statement_that_meets_a_session_the_server_just_ended_is_a_503() -> No
     problem = problems.database_problem(error)
     assert (problem.status, problem.headers) == (503, {"Retry-After": "1"})
     assert db.untrusted(error) == (True, False)  # this connection goes, the others stay
+
+
+async def test_an_autocommit_unit_is_one_pooled_connection_given_back(
+    settings: Settings, clean_db: object
+) -> None:
+    """db.statement() checks a connection out of the pool without a SQLAlchemy Connection;
+    a statement that goes through SQLAlchemy makes one on that same connection, in autocommit
+    as before (each statement its own transaction), and the unit gives the connection back."""
+    one = replace(settings, db_pool_size=1, auth="off")
+    async with app_client(one) as (app, _client), app.test_request_context("/api/todos"):
+        async with db.statement(IMPLICIT) as work:
+            assert work.driver is not None
+            on_the_driver = await work.driver.fetchval("SELECT pg_backend_pid()")
+            through_sqlalchemy = await work.scalar(select(func.pg_backend_pid()))
+            transactions = [await work.scalar(select(func.pg_current_xact_id())) for _ in "ab"]
+        assert on_the_driver == through_sqlalchemy
+        assert transactions[0] != transactions[1]  # autocommit: one transaction each
+        assert app.extensions["db_engine"].sync_engine.pool.checkedout() == 0
+        async with db.statement(IMPLICIT) as work:  # the one connection, back in the pool
+            assert await work.scalar(select(func.pg_backend_pid())) == on_the_driver
