@@ -1,9 +1,11 @@
 """Top entries of a py-spy folded profile (`py-spy record -f raw -o FILE`).
 
-    python bench/profile_top.py FILE [N]
+    python bench/profile_top.py FILE [N] [--requests]
 
 Prints the N (default 25) functions with the most samples on-CPU at the top of the stack
-("self") and anywhere on the stack ("total"), as % of all samples.
+("self") and anywhere on the stack ("total"), as % of all samples. --requests keeps only the
+samples of bench/asgi_cpu.py's requests: under its event loop, and not in an import, the
+app's start-up or the tables' reset.
 """
 
 from __future__ import annotations
@@ -41,8 +43,20 @@ def package(frame: str) -> str:
     return top or frame
 
 
+START_UP = ("_find_and_load", "LifespanManager", "open_engine", "startup", "RESET", "reset")
+
+
+def of_requests(frames: list[str]) -> bool:
+    under_loop = any("Runner.run" in f for f in frames)
+    return under_loop and not any(s in f for f in frames for s in START_UP)
+
+
 def main(argv: list[str]) -> int:
+    requests_only = "--requests" in argv
+    argv = [a for a in argv if a != "--requests"]
     stacks = load(Path(argv[1]))
+    if requests_only:
+        stacks = [(f, c) for f, c in stacks if of_requests(f)]
     n = int(argv[2]) if len(argv) > 2 else 25
     total = sum(c for _, c in stacks) or 1
     own: Counter[str] = Counter()
