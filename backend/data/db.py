@@ -433,7 +433,7 @@ class _Unit:
         self._actor = actor
         self._request = in_request
         self._joined: Work | None = g.get("db_work") if in_request else None
-        assert self._joined is None or actor in (None, self._joined.actor), "one actor"
+        assert self._joined is None or actor in (None, self._joined.actor), "one actor per request"
         self._admission: Admission = app.extensions["db_admission"]
 
     async def __aenter__(self) -> Work:
@@ -483,9 +483,8 @@ async def transaction(actor: Actor | None = None) -> AsyncIterator[Work]:
         yield joined
         return
     engine: AsyncEngine = current_app.extensions["db_transactions"]
-    work = Work(None, actor or actors.current())
     async with current_app.extensions["db_admission"], engine.connect() as conn, conn.begin():
-        work._conn = conn
+        work = Work(conn, actor or actors.current())
         g.db_work = work  # the request's unit of work, for any nested one to join
         try:
             yield work
