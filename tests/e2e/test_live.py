@@ -165,3 +165,19 @@ async def test_a_page_that_lost_its_connection_catches_up(page: Page, other: Pag
 
 async def last_event(page: Page) -> str:
     return await page.locator("html").get_attribute("data-live-event") or ""
+
+
+async def test_the_focused_todo_keeps_the_focus_when_someone_else_moves_it(
+    page: Page, live_client: httpx.AsyncClient
+) -> None:
+    """Another client moves the todo the keyboard is on: it moves on the page, and the focus
+    stays on it, so Alt+arrows and the shortcuts go on working on it. (Its element is taken
+    out of the page for a moment to be put in its new place, which blurred it; CI once saw
+    an Alt+↑ after a move do nothing.)"""
+    await live(page)
+    await add_todos(page, "a", "b", "c")
+    await todo_items(page).nth(2).locator("label").focus()
+    c = (await live_client.get("/api/todos", params={"q": "c"})).json()[0]
+    (await live_client.patch(c["url"], json={"order": 1})).raise_for_status()
+    await expect(todo_items(page)).to_have_text(["c", "a", "b"])
+    await expect(todo_items(page).first.locator("label")).to_be_focused()

@@ -22,6 +22,10 @@ export class KeyedList {
         this.elements.delete(key);
       }
     }
+    // Moving an element takes it out of the page for a moment, and the focus with it: the
+    // focused element is focused again once in place (a todo moved by someone else, or a
+    // late answer putting the order back and forth, must not leave the keyboard nowhere).
+    const focused = this.container.contains(document.activeElement) ? document.activeElement : null;
     let cursor = this.container.firstElementChild;
     for (const item of shown) {
       const element = this.elements.get(item.key) || this.add(item.key);
@@ -34,6 +38,9 @@ export class KeyedList {
       const next = cursor.nextElementSibling;
       cursor.remove();
       cursor = next;
+    }
+    if (focused && focused.isConnected && document.activeElement !== focused) {
+      focused.focus({ preventScroll: true });
     }
   }
 
