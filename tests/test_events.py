@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.data import events as event_store
-from backend.live.feed import Feed
+from backend.live.feed import Feed, pace
 from backend.runtime import migrate
 from backend.runtime.config import Settings
 
@@ -319,6 +319,19 @@ async def test_the_feeds_read_does_not_scan_the_table(pg_server: str) -> None:
             await conn.close()
     top = orjson.loads(plan)[0]["Plan"]
     assert top["Shared Hit Blocks"] + top["Shared Read Blocks"] < 100, top
+
+
+def test_the_pace_of_a_busy_feed_is_events_pace_from_a_thousand_streams(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """EVENTS_PACE (an operator's trade of the worker's CPU against the events' delay) is
+    the gap between reads at 1,000 streams and more; fewer streams, proportionally less (a
+    lone stream's events are not held back for the sake of 1,000)."""
+    monkeypatch.setenv("EVENTS_PACE", "0.25")
+    events_pace = Settings.from_env().events_pace
+    assert events_pace == 0.25
+    assert [pace(n, events_pace) for n in (0, 1, 400, 1000, 5000)] == [0, 0.00025, 0.1, 0.25, 0.25]
+    assert pace(1000, Settings().events_pace) == 0.1
 
 
 async def test_a_worker_without_streams_does_not_read_the_changes(

@@ -31,15 +31,14 @@ keep-alive and prunes expired events (EVENTS_RETENTION).
 
 Fan-out: each read hands every subscription the events of its batch that its user may
 receive (the event's audience names them: data/events.py), of its list if it has one: picked
-out once for all the subscriptions that want the same. If there are any, it wakes
-its stream (the body running in live/handoff.py) with a bare future; a stream with nothing
-new is not woken. A wake-up costs far more than the events it carries, so when changes come
-fast the reads are paced (PACE_PER_STREAM per open stream, at most PACE_MAX): each wake-up
-then carries a batch, and a stream's frames are joined once per batch for all the streams of
-its user that send the same one (api/events.py). The wake-ups go out in slices of
-WAKE_SLICE streams, with the event loop's turn in between: the woken streams send, and the
-requests that arrived meanwhile are served, instead of waiting behind 1,000 sends. A stream
-that falls
+out once for all the subscriptions that want the same. If there are any, it wakes its stream
+(the body running in live/handoff.py) with a bare future; a stream with nothing new is not
+woken. A wake-up costs far more than the events it carries, so when changes come fast the
+reads are paced (EVENTS_PACE apart from 1,000 open streams on, less below): each wake-up then
+carries a batch, and a stream's frames are joined once per batch for all the streams of its
+user that send the same one (api/events.py). The wake-ups go out in slices of WAKE_SLICE
+streams, with the event loop's turn in between: the woken streams send, and the requests
+that arrived meanwhile are served, instead of waiting behind 1,000 sends. A stream that falls
 EVENTS_QUEUE events behind (its client reads too slowly) is dropped from the fan-out at once;
 nobody else waits for it.
 """
@@ -65,8 +64,7 @@ BATCH = 100  # events read per query: a stream never lags by much more than one 
 PRUNE_BATCH = 1000  # events deleted per statement
 PRUNE_ROUNDS = 20  # statements per heartbeat tick at most: delivery goes on in between
 REPOLL_FIRST, REPOLL_MAX = 0.02, 1.0  # seconds, while events are held back
-# Seconds between reads of the table per open stream, and at most: 1,000 streams, 0.1 s.
-PACE_PER_STREAM, PACE_MAX = 0.0001, 0.15
+PACED_AT = 1000  # open streams from which reads are EVENTS_PACE apart (see pace)
 WAKE_SLICE = 50  # subscriptions offered a batch between two turns of the event loop
 RECONNECT_FIRST, RECONNECT_MAX = 0.1, 5.0  # seconds, after the connection was lost
 
@@ -152,6 +150,15 @@ class Subscription:
     def _wake(self) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
+
+
+def pace(streams: int, events_pace: float) -> float:
+    """Seconds between two reads of a busy feed with `streams` open: EVENTS_PACE from
+    PACED_AT streams on, proportionally less below (the fan-out's CPU grows with the streams
+    woken per read). What it trades (docs/benchmarks.md, "Live feed"): at 1,000 streams each
+    read costs some 15-25 ms of the worker's CPU, whatever it carries, and an event waits up
+    to the pace before its read."""
+    return events_pace * min(streams, PACED_AT) / PACED_AT
 
 
 def picked(batch: list[Stored], who: str, list_id: int | None) -> list[Stored]:
@@ -337,12 +344,11 @@ class Feed:
             self._wake.set()
 
     async def _pace(self) -> None:
-        """Under a stream of changes, read at most once per PACE_PER_STREAM x streams (at
-        most PACE_MAX): each read wakes every stream, and a wake-up costs far more than the
-        events it carries, so events come in batches when they come fast. A change after a
-        quiet moment is read at once."""
+        """Under a stream of changes, read at most once per `pace`: each read wakes every
+        stream, and a wake-up costs far more than the events it carries, so events come in
+        batches when they come fast. A change after a quiet moment is read at once."""
         loop = asyncio.get_running_loop()
-        gap = min(PACE_MAX, PACE_PER_STREAM * len(self.subscriptions))
+        gap = pace(len(self.subscriptions), self.settings.events_pace)
         wait = self._last_read + gap - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
