@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -93,16 +94,22 @@ def stop_leftover_postgres(pgdata: Path) -> None:
         info.process.wait(30)
 
 
-def test_the_test_database_leaves_no_temporary_folder(tmp_path: Path) -> None:
-    """tests/pg.py's embedded server (what every run without DATABASE_URL uses)."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["TMPDIR"] = str(tmp_path)
-    code = "from tests import pg; print(pg.server_url())"
-    ran = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert list(tmp_path.glob("todoapp-test-pg-*")) == []
+def test_the_test_database_leaves_no_temporary_folder() -> None:
+    """tests/pg.py's embedded server (what every run without DATABASE_URL uses).
+
+    Its TMPDIR is a short folder of its own, not pytest's tmp_path: the server's socket
+    lives under it, and a Unix socket's path has at most 107 bytes. From pytest's hundredth
+    run on a machine (/tmp/pytest-of-root/pytest-100/...) the path was one byte too long
+    and the server could not start."""
+    with tempfile.TemporaryDirectory(prefix="tp-", dir="/tmp") as tmp:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env["TMPDIR"] = tmp
+        code = "from tests import pg; print(pg.server_url())"
+        ran = subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
+        )
+        assert ran.returncode == 0, ran.stderr
+        assert list(Path(tmp).glob("todoapp-test-pg-*")) == []
 
 
 def test_a_worker_tunes_its_garbage_collector_once_the_app_is_loaded() -> None:
