@@ -332,6 +332,10 @@ def test_the_pace_of_a_busy_feed_is_events_pace_from_a_thousand_streams(
     assert events_pace == 0.25
     assert [pace(n, events_pace) for n in (0, 1, 400, 1000, 5000)] == [0, 0.00025, 0.1, 0.25, 0.25]
     assert pace(1000, Settings().events_pace) == 0.1
+    for wrong in ("100", "-1", "nan"):  # milliseconds for seconds, a sign, not a number
+        monkeypatch.setenv("EVENTS_PACE", wrong)
+        with pytest.raises(SystemExit, match="EVENTS_PACE must be between 0 and 5"):
+            Settings.from_env()
 
 
 async def test_a_worker_without_streams_does_not_read_the_changes(

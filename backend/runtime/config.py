@@ -9,6 +9,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import platformdirs
 
+EVENTS_PACE_MAX = 5.0  # seconds: longer, and a busy list would no longer look live
+
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
@@ -16,6 +18,15 @@ def _int(name: str, default: int) -> int:
 
 def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
+
+
+def _float_within(name: str, default: float, low: float, high: float) -> float:
+    """A float setting that must lie in [low, high] (NaN does not): a value in the wrong
+    unit (milliseconds for seconds) stops the start instead of stalling every stream."""
+    value = _float(name, default)
+    if not low <= value <= high:
+        raise SystemExit(f"{name} must be between {low:g} and {high:g} (got {value:g})")
+    return value
 
 
 def _flag(name: str) -> bool:
@@ -101,7 +112,7 @@ class Settings:
     events_queue: int = 1000  # events a stream may fall behind before it is reset
     # Seconds a busy feed gathers changes between two hand-outs at 1,000 open streams or
     # more (fewer streams: proportionally less). Longer: less CPU per change, later events.
-    events_pace: float = 0.1
+    events_pace: float = 0.1  # at most EVENTS_PACE_MAX
     max_streams: int = 2000  # open event streams; more get 503 + Retry-After
 
     @classmethod
@@ -135,7 +146,7 @@ class Settings:
             events_retention=_float("EVENTS_RETENTION", cls.events_retention),
             events_heartbeat=_float("EVENTS_HEARTBEAT", cls.events_heartbeat),
             events_queue=_int("EVENTS_QUEUE", cls.events_queue),
-            events_pace=_float("EVENTS_PACE", cls.events_pace),
+            events_pace=_float_within("EVENTS_PACE", cls.events_pace, 0, EVENTS_PACE_MAX),
             max_streams=_int("MAX_STREAMS", cls.max_streams),
         )
 
